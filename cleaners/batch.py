@@ -1,0 +1,81 @@
+"""Cleaning many documents at once: cross-document knowledge and per-document failure isolation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from .config import DEFAULT_CONFIG, Config
+from .encoding import decode_bytes, repair_text
+from .html import clean_html
+from .model import CleanResult, Document, Rejection
+from .sitewide import SiteLineStats, site_of
+from .text import clean_text
+
+
+def plain_text(doc: Document, config: Config) -> str | None:
+    """The repaired plain text of a non-HTML document (what site statistics are built from)."""
+    if doc.text is not None:
+        return repair_text(doc.text, config)[0]
+    if doc.raw is not None:
+        return repair_text(decode_bytes(doc.raw, doc.content_type)[0], config)[0]
+    return None
+
+
+def site_stats(docs: Iterable[Document], config: Config | None = None) -> SiteLineStats:
+    """Per-site line statistics of a set of documents; merge the stats of several batches freely."""
+    config = config or DEFAULT_CONFIG
+    stats = SiteLineStats()
+    for doc in docs:
+        if doc.html is None and (text := plain_text(doc, config)) is not None:
+            stats.add(doc.url, text, config)
+    return stats
+
+
+def clean_document(
+    doc: Document, config: Config, site_boilerplate: dict[str, frozenset[str]] | None = None
+) -> CleanResult:
+    """Clean one document of any kind. Never raises: a failure becomes a quarantine reason."""
+    try:
+        if doc.html is not None:
+            result = clean_html(doc.html, url=doc.url, config=config, doc_id=doc.id,
+                                content_type=doc.content_type)
+        else:
+            fixes: list[str] = []
+            text = doc.text
+            if text is None and doc.raw is not None:
+                text, fixes = decode_bytes(doc.raw, doc.content_type)
+            if text is None or not text.strip():
+                result = CleanResult(id=doc.id, text="", rejected=Rejection("empty-input", "no input text"))
+            else:
+                site = site_of(doc.url)
+                learned = (site_boilerplate or {}).get(site) if site else None
+                result = clean_text(text, url=doc.url, config=config, doc_id=doc.id, site_boilerplate=learned)
+                result.encoding_fixes = fixes + result.encoding_fixes
+    except Exception as exc:  # isolate: one bad document never sinks a batch
+        result = CleanResult(id=doc.id, text="", rejected=Rejection("exception", f"{type(exc).__name__}: {exc}"))
+    result.id = doc.id
+    result.url = result.url or doc.url
+    result.source = doc.source
+    result.meta = {**doc.meta, **result.meta}
+    return result
+
+
+def clean_documents(
+    docs: Iterable[Document],
+    config: Config | None = None,
+    *,
+    stats: SiteLineStats | None = None,
+) -> Iterator[CleanResult]:
+    """Clean a batch. Lines repeated across documents of one site count as boilerplate.
+
+    Without ``stats`` the documents are read twice (statistics, then cleaning), so they are held in
+    memory; a flow that cleans many batches passes statistics merged over the whole run instead.
+    Results come in input order and do not depend on the order or grouping of the input.
+    """
+    config = config or DEFAULT_CONFIG
+    if stats is None:
+        docs = list(docs)
+        stats = site_stats(docs, config)
+    learned = stats.boilerplate(config)
+    for doc in docs:
+        yield clean_document(doc, config, learned)

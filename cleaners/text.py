@@ -1,0 +1,107 @@
+"""Plain-text cleaning: repair encoding, split lines, classify, guard, assemble, judge."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .classify import Verdict, classify_lines
+from .config import DEFAULT_CONFIG, Config
+from .encoding import repair_text
+from .model import CleanResult, Removal
+from .reject import judge
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with trailing spaces removed; ``\\r\\n`` and ``\\r`` count as line breaks."""
+    return [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+
+
+def assemble(lines: Sequence[str], keep: Sequence[bool]) -> str:
+    """Join the kept lines, collapsing runs of blank lines to one and trimming the ends."""
+    text = "\n".join(line for line, k in zip(lines, keep, strict=True) if k)
+    return _BLANK_RUNS.sub("\n\n", text).strip()
+
+
+def guess_title(lines: Sequence[str]) -> str | None:
+    """The first non-empty line when it reads like a headline (short, no sentence end)."""
+    for line in lines:
+        stripped = line.strip()
+        if stripped:
+            words = stripped.split()
+            if len(words) <= 25 and not stripped.endswith((".", ",", ";")):
+                return stripped
+            return None
+    return None
+
+
+def _apply_guard(lines: Sequence[str], verdicts: list[Verdict | None], config: Config) -> bool:
+    """Over-removal guard: undo risky removals when they would take too much of the document.
+
+    Returns True when it fired (the caller flags the document).
+    """
+    if not config.guard_enabled:
+        return False
+    total = sum(len(line.split()) for line in lines) or 1
+    removed = sum(len(line.split()) for line, v in zip(lines, verdicts, strict=True) if v is not None)
+    if removed / total <= config.guard_max_removed_share:
+        return False
+    fired = False
+    for i, v in enumerate(verdicts):
+        if v is not None and v.risky:
+            verdicts[i] = None
+            fired = True
+    return fired
+
+
+def clean_lines(
+    lines: Sequence[str],
+    config: Config,
+    *,
+    doc_id: str = "",
+    title: str | None = None,
+    site_boilerplate: frozenset[str] | None = None,
+) -> CleanResult:
+    """Classify lines, apply the guard, assemble the text and judge the document."""
+    verdicts = classify_lines(lines, config, site_boilerplate=site_boilerplate)
+    flags = ["over-removal-guard"] if _apply_guard(lines, verdicts, config) else []
+    removed = [
+        Removal(v.rule_id, line.strip(), i, v.reason, v.score)
+        for i, (line, v) in enumerate(zip(lines, verdicts, strict=True))
+        if v is not None
+    ]
+    text = assemble(lines, [v is None for v in verdicts])
+    return CleanResult(
+        id=doc_id,
+        text=text,
+        title=title if title is not None else guess_title(lines),
+        removed=removed,
+        rejected=judge(text, config),
+        flags=flags,
+    )
+
+
+def clean_text(
+    text: str,
+    *,
+    url: str | None = None,
+    config: Config | None = None,
+    doc_id: str = "",
+    site_boilerplate: frozenset[str] | None = None,
+) -> CleanResult:
+    """Clean one plain-text article.
+
+    >>> r = clean_text("A headline\\n\\n" + "Body text of the story goes on. " * 5 + "\\n\\nHave a tip we should know?")
+    >>> r.text.endswith("goes on.")
+    True
+    >>> [(x.rule_id, x.line) for x in r.removed]
+    [('prompt.news-tip', 'Have a tip we should know?')]
+    """
+    config = config or DEFAULT_CONFIG
+    repaired, fixes = repair_text(text, config)
+    result = clean_lines(split_lines(repaired), config, doc_id=doc_id, site_boilerplate=site_boilerplate)
+    result.url = url
+    result.encoding_fixes = fixes
+    return result

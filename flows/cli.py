@@ -1,0 +1,161 @@
+"""The ``presswash`` command. It parses arguments into settings and calls the flow or the cleaners."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from cleaners import Config, Document, clean_document, load_rules
+
+
+def _add_cleaning_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("cleaning")
+    g.add_argument("--uncurl-quotes", action="store_true", help="turn typographic quotes into ASCII ones")
+    g.add_argument("--no-fix-encoding", action="store_true", help="do not repair mojibake")
+    g.add_argument("--keep-boilerplate", action="store_true", help="only repair encoding and judge documents")
+    g.add_argument("--min-words", type=int, default=Config.min_words, metavar="N",
+                   help="reject documents with fewer words left (default: %(default)s)")
+    g.add_argument("--disable-rule", action="append", default=[], metavar="ID",
+                   help="a rule id (or prefix ending in '.') never to apply; repeatable")
+    g.add_argument("--no-guard", action="store_true", help="disable the over-removal guard")
+
+
+def cleaning_config(args: argparse.Namespace) -> Config:
+    return Config(
+        uncurl_quotes=args.uncurl_quotes,
+        fix_encoding=not args.no_fix_encoding,
+        remove_boilerplate=not args.keep_boilerplate,
+        min_words=args.min_words,
+        disabled_rules=frozenset(args.disable_rule),
+        guard_enabled=not args.no_guard,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="presswash", description="Clean scraped news articles.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="clean every article of SOURCE into DEST (a Prefect flow run)")
+    run.add_argument("source", help="a file or directory of .txt/.html/.json/.jsonl[.gz] files")
+    run.add_argument("dest", help="a directory or s3://bucket/prefix")
+    run.add_argument("--batch-size", type=int, default=500, help="documents per task (default: %(default)s)")
+    run.add_argument("--endpoint-url", help="S3 endpoint (default: $AWS_ENDPOINT_URL, else AWS)")
+    run.add_argument("--run-id", help="name the run (default: UTC time plus a random suffix)")
+    run.add_argument("--text-field", default="text", help="JSON field with plain text (default: %(default)s)")
+    run.add_argument("--html-field", default="html", help="JSON field with HTML (default: %(default)s)")
+    run.add_argument("--id-field", default="id", help="JSON field with the document id (default: %(default)s)")
+    run.add_argument("--url-field", default="url", help="JSON field with the URL (default: %(default)s)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
+    run.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    _add_cleaning_options(run)
+
+    clean = sub.add_parser("clean", help="print the cleaned text of one file")
+    clean.add_argument("file", help="a .txt or .html file ('-' reads plain text from stdin)")
+    clean.add_argument("--html", action="store_true", help="treat the input as HTML whatever its name")
+    clean.add_argument("--url", help="the article's URL (helps extraction)")
+    clean.add_argument("--explain", action="store_true", help="also list each removed line with its rule id")
+    _add_cleaning_options(clean)
+
+    sub.add_parser("rules", help="list the rule catalogue")
+    return parser
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    is_html = args.html or args.file.lower().endswith((".html", ".htm"))
+    doc = Document(id=args.file, html=data if is_html else None, raw=None if is_html else data, url=args.url)
+    result = clean_document(doc, cleaning_config(args))
+    out = sys.stdout
+    if result.rejected is not None:
+        print(f"rejected: {result.rejected.code}: {result.rejected.message}", file=sys.stderr)
+    out.write(result.text + "\n")
+    if args.explain:
+        print("\n--- removed ---", file=out)
+        for r in result.removed:
+            print(f"[{r.rule_id}] line {r.line_no + 1}: {r.line}", file=out)
+        for fix in result.encoding_fixes:
+            print(f"[encoding] {fix}", file=out)
+        for flag in result.flags:
+            print(f"[flag] {flag}", file=out)
+    return 1 if result.rejected is not None and result.rejected.code == "exception" else 0
+
+
+def cmd_rules(_: argparse.Namespace) -> int:
+    for rule in load_rules():
+        zone = f" (zone: {rule.zone})" if rule.zone != "any" else ""
+        print(f"{rule.id:28} {rule.description}{zone}")
+    return 0
+
+
+def print_summary(manifest: dict[str, Any], out: Any = sys.stdout) -> None:
+    c = manifest["counts"]
+    print(f"run {manifest['run_id']} finished in {manifest.get('seconds', 0):.1f}s", file=out)
+    print(f"  documents in:  {c['docs_in']}", file=out)
+    print(f"  written:       {c['written']}", file=out)
+    print(f"  rejected:      {c['rejected']}", file=out)
+    print(f"  quarantined:   {c['quarantined']}", file=out)
+    if manifest["rejected_by_code"]:
+        print("  reasons:       " + ", ".join(f"{k} {v}" for k, v in manifest["rejected_by_code"].items()), file=out)
+    if manifest["removed_by_rule"]:
+        print("  lines removed per rule:", file=out)
+        for rule_id, n in sorted(manifest["removed_by_rule"].items(), key=lambda kv: (-kv[1], kv[0])):
+            print(f"    {n:6}  {rule_id}", file=out)
+    print(f"  manifest:      {manifest.get('manifest', '')}", file=out)
+
+
+class _Progress:
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, docs: int, batches: int) -> None:
+        end = "\r" if self.tty else "\n"
+        print(f"  cleaned {docs} documents in {batches} batches", end=end, file=sys.stderr, flush=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from .pipeline import add_progress_hook, clean_articles, remove_progress_hook
+
+    progress = _Progress()
+    if not args.quiet:
+        add_progress_hook(progress)
+    try:
+        manifest = clean_articles(
+            source=args.source,
+            dest=args.dest,
+            batch_size=args.batch_size,
+            config=cleaning_config(args).to_dict(),
+            endpoint_url=args.endpoint_url,
+            run_id=args.run_id,
+            text_field=args.text_field,
+            html_field=args.html_field,
+            id_field=args.id_field,
+            url_field=args.url_field,
+        )
+    finally:
+        if not args.quiet:
+            remove_progress_hook(progress)
+            if progress.tty:
+                print(file=sys.stderr)
+    if args.json:
+        print(json.dumps(manifest, indent=2))
+    else:
+        print_summary(manifest)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"run": cmd_run, "clean": cmd_clean, "rules": cmd_rules}[args.command](args)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"presswash: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

