@@ -184,3 +184,25 @@ def open_storage(uri: str, options: S3Options | None = None, *, create: bool = F
     if "://" in uri and not uri.startswith("file://"):
         raise ValueError(f"unsupported destination scheme: {uri!r} (use a directory or s3://bucket/prefix)")
     return LocalStorage(uri.removeprefix("file://"))
+
+
+def arrow_filesystem(uri: str, options: S3Options | None = None) -> tuple[Any, str]:
+    """A pyarrow filesystem and base path for ``uri``, configured like the boto3 client (for datasets)."""
+    from pyarrow import fs
+
+    if not uri.startswith("s3://"):
+        return fs.LocalFileSystem(), str(Path(uri.removeprefix("file://")).expanduser().resolve())
+    options = options or S3Options()
+    bucket, prefix = split_s3_uri(uri)
+    endpoint = options.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    kwargs: dict[str, Any] = {
+        "region": options.region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION")
+        or "us-east-1",
+    }
+    if options.access_key_id:
+        kwargs.update(access_key=options.access_key_id, secret_key=options.secret_access_key)
+    if endpoint:
+        parts = urlsplit(endpoint)
+        kwargs.update(endpoint_override=parts.netloc or endpoint, scheme=parts.scheme or "https")
+        kwargs["force_virtual_addressing"] = options.addressing_style == "virtual"
+    return fs.S3FileSystem(**kwargs), f"{bucket}/{prefix}".rstrip("/")
