@@ -61,7 +61,7 @@ def staged_key(run_id: str, fingerprint: str, name: str) -> str:
 
 # --- encoding -------------------------------------------------------------------------------------------
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -89,7 +89,7 @@ def encode(rows: list[dict[str, Any]], schema: pa.Schema, fmt: str) -> bytes:
         with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
             for row in rows:
                 line = json.dumps(plain(row, schema), ensure_ascii=False, sort_keys=True,
-                                  default=_json_default)
+                                  default=json_default)
                 gz.write(line.encode("utf-8") + b"\n")
         return buf.getvalue()
     raise ValueError(f"unknown output format {fmt!r} (one of {', '.join(FORMATS)})")
@@ -186,7 +186,7 @@ def delete_prefix(storage: Storage, prefix: str) -> None:
 # --- manifests and the index ----------------------------------------------------------------------------
 
 def write_json(storage: Storage, key: str, payload: Any) -> None:
-    data = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False, default=_json_default)
+    data = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False, default=json_default)
     storage.put(key, data.encode("utf-8"))
 
 
@@ -203,6 +203,14 @@ def completed_runs(storage: Storage) -> list[dict[str, Any]]:
     """Index entries of completed runs, oldest first (by finish time, then run id)."""
     entries = [read_json(storage, key) for key in storage.list(INDEX_PREFIX) if key.endswith(".json")]
     return sorted(entries, key=lambda e: (e["finished_at"], e["run_id"]))
+
+
+def unfinished_runs(storage: Storage) -> list[dict[str, Any]]:
+    """Runs started under this destination and not completed (resumable), oldest first."""
+    entries = [read_json(storage, k) for k in storage.list(STAGING_PREFIX) if k.count("/") == 2
+               and k.endswith("/run.json")]
+    done = {e["run_id"] for e in completed_runs(storage)}
+    return sorted((e for e in entries if e["run_id"] not in done), key=lambda e: (e["started_at"], e["run_id"]))
 
 
 def iter_shards(manifest: dict[str, Any], table: str) -> Iterator[dict[str, Any]]:
