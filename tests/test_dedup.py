@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_pipeline import article, edit
 
 from cleaners import clean_text
 from cleaners import dedup as dd
-
-from test_pipeline import article, edit
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
 

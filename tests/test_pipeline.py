@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import s3_options
 
 from flows import output, reader, records
 from flows.local_s3 import LocalS3Server
 from flows.pipeline import clean_articles
 from flows.storage import open_storage
-
-from conftest import s3_options
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
 SAMPLES = [EXAMPLES / "000_ad5899ca170648f4.txt", EXAMPLES / "003_ccce60bc22adf0cc.txt"]  # share a paragraph
@@ -197,3 +196,24 @@ def test_a_completed_run_id_is_not_run_again(three_runs: dict[str, Any], s3_serv
         again = clean_articles(str(EXAMPLES), three_runs["dest"], run_id="run-a")
     assert again["counts"] == three_runs["a"]["counts"]
     assert {k: storage.get(k) for k in storage.list(three_runs["a"]["prefix"])} == before
+
+
+def readme_example() -> str:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Reading the output", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_duckdb_and_pandas_example_works(three_runs: dict[str, Any], s3_server: LocalS3Server) -> None:
+    code = readme_example()
+    assert "duckdb.sql" in code and "to_pandas()" in code
+    namespace: dict[str, Any] = {}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in s3_server.env().items():
+            mp.setenv(k, v)
+        exec(compile(code.replace("s3://news/clean", three_runs["dest"]), "README.md", "exec"), namespace)
+    frame, per_site = namespace["frame"], namespace["per_site"]
+    assert len(frame) == 32 + 6 and frame["id"].is_unique
+    assert dict(per_site) == frame.groupby("site").size().to_dict()
+    assert sum(n for _, n in per_site) == len(frame)
+    assert namespace["latest"]["run_id"] == "run-c" and namespace["first"]["run_id"] == "run-c"
