@@ -71,3 +71,8 @@ def test_interrupted_run_resumes_to_the_same_output(
             s["rows"] for s in clean["tables"][table]["shards"]]
     assert not list(storage.list(output.STAGING_PREFIX))
     assert [r["run_id"] for r in reader.list_runs(resumed_dest, options)] == ["interrupted"]
+
+    shard = resumed["tables"]["documents"]["shards"][0]["key"]
+    storage.put(shard, storage.get(shard) + b"tampered")
+    with pytest.raises(reader.ChecksumError):
+        list(reader.read_documents(resumed_dest, "interrupted", options=options))
