@@ -3,7 +3,8 @@
 Pure: no I/O. Two keys per cleaned document:
 
 - ``norm_sha256``: SHA-256 of the normalised text (NFKC, case-folded, words only) — exact duplicates;
-- a MinHash signature over word shingles (fixed seed) — near-duplicates, estimated Jaccard similarity.
+- a MinHash signature over word shingles (fixed seed, own NumPy implementation) — near-duplicates,
+  estimated Jaccard similarity.
 
 ``decide`` looks at every candidate of a run at once, plus the documents already published by earlier runs,
 and its answer depends neither on input order nor on batching: candidates are visited in the order of their
@@ -22,16 +23,14 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-SCHEME = "affine32"
-"""datasketch's permutation scheme, pinned: signatures stay comparable across runs and versions."""
 
 
 @dataclass(frozen=True)
@@ -96,20 +95,47 @@ class Duplicate:
 
 def normalise(text: str) -> list[str]:
     """The words of a text, NFKC-normalised and case-folded: punctuation and spacing do not count."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return _WORD.findall(text.casefold())
 
 
-def shingles(words: Sequence[str], n: int) -> set[bytes]:
-    if len(words) <= n:
-        return {" ".join(words).encode("utf-8")} if words else set()
-    return {" ".join(words[i : i + n]).encode("utf-8") for i in range(len(words) - n + 1)}
+_SHIFT = np.uint64(32)
+_ROLL = np.uint64(0x9E3779B97F4A7C15)   # odd constants: combine word hashes, then fold to 32 bits
+_FOLD = np.uint64(0xBF58476D1CE4E5B9)
 
 
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    template = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME)
-    a, b = template.permutations
-    return np.asarray(a), np.asarray(b)
+    """``num_perm`` hash functions h(x) = ((a·x + b) mod 2^64) >> 32 (multiply-add-shift, a odd), their
+    parameters derived from SHA-256 of the seed: the same on every machine and NumPy version."""
+    words = [int.from_bytes(hashlib.sha256(f"presswash-minhash:{seed}:{i}".encode()).digest()[:16], "little")
+             for i in range(num_perm)]
+    a = np.array([(w & 0xFFFFFFFFFFFFFFFF) | 1 for w in words], dtype=np.uint64)
+    b = np.array([w >> 64 for w in words], dtype=np.uint64)
+    return a[:, None], b[:, None]
+
+
+def shingle_hashes(words: Sequence[str], n: int) -> np.ndarray:
+    """32-bit hashes of the distinct word n-grams (rolling combination of CRC-32 word hashes)."""
+    if not words:
+        return np.zeros(0, dtype=np.uint64)
+    crc = {w: zlib.crc32(w.encode("utf-8")) for w in set(words)}
+    wh = np.fromiter((crc[w] for w in words), dtype=np.uint64, count=len(words))
+    n = min(n, len(wh))
+    m = len(wh) - n + 1
+    acc = np.zeros(m, dtype=np.uint64)
+    for j in range(n):
+        acc = acc * _ROLL + wh[j : j + m]
+    return np.unique((acc * _FOLD) >> _SHIFT)
+
+
+def minhash(hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """The MinHash signature (``num_perm`` uint32) of a set of 32-bit hashes; all 0xFFFFFFFF when empty."""
+    if not len(hashes):
+        return np.full(num_perm, 0xFFFFFFFF, dtype="<u4")
+    a, b = _permutations(num_perm, seed)
+    return ((a * hashes[None, :] + b) >> _SHIFT).min(axis=1).astype("<u4")
 
 
 def keys(text: str, config: DedupConfig | None = None) -> Keys:
@@ -119,12 +145,8 @@ def keys(text: str, config: DedupConfig | None = None) -> Keys:
     norm = hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
     if not config.near:
         return Keys(norm, b"")
-    perms = _permutations(config.num_perm, config.seed)
-    mh = MinHash(num_perm=config.num_perm, seed=config.seed, permutations=perms, scheme=SCHEME)
-    grams = sorted(shingles(words, config.shingle_words))
-    if grams:
-        mh.update_batch(grams)
-    return Keys(norm, np.asarray(mh.hashvalues, dtype="<u4").tobytes())
+    signature = minhash(shingle_hashes(words, config.shingle_words), config.num_perm, config.seed)
+    return Keys(norm, signature.tobytes())
 
 
 def similarity(a: bytes, b: bytes) -> float:
