@@ -61,9 +61,11 @@ class LocalStorage:
         return self._path(key).is_file()
 
     def list(self, prefix: str = "") -> Iterator[str]:
-        if not self.root.is_dir():
+        # walk only the directory the prefix points into, not the whole tree
+        base = self.root / check_key(prefix.rsplit("/", 1)[0]) if "/" in prefix.strip("/") else self.root
+        if not base.is_dir():
             return
-        for path in sorted(self.root.rglob("*")):
+        for path in sorted(base.rglob("*")):
             if path.is_file() and not path.name.startswith(".tmp-"):
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):

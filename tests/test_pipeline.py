@@ -40,10 +40,10 @@ def article(seed: int, paragraphs: int = 6) -> str:
 
 
 def edit(text: str, seed: int) -> str:
-    """A syndicated copy: one sentence rewritten, the rest as published."""
-    sentences = text.split(". ")
-    sentences[seed % len(sentences)] = "An editor rewrote this sentence for the local edition"
-    return ". ".join(sentences)
+    """A syndicated copy: one word changed and a credit line added (estimated similarity ~0.9-0.97)."""
+    words = text.split(" ")
+    words[(seed * 7919) % (len(words) - 1)] = "edited"
+    return " ".join(words) + "\n\nReporting by the wire service."
 
 
 def record(doc_id: str, text: str, site: int, title: str | None = None) -> dict[str, Any]:
