@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Iterator
@@ -94,7 +95,22 @@ class S3Options:
         return f"S3Options(endpoint_url={self.endpoint_url!r}, region={self.region!r})"
 
 
+_CLIENT_ENV = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID",
+               "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+
+
 def s3_client(options: S3Options) -> Any:
+    """A boto3 S3 client, shared per options and AWS environment (clients are thread-safe and costly to make:
+    every task and reader call opens a storage)."""
+    return _cached_client(options, tuple(os.environ.get(k) for k in _CLIENT_ENV))
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_client(options: S3Options, _env: tuple[str | None, ...]) -> Any:
+    return _new_client(options)
+
+
+def _new_client(options: S3Options) -> Any:
     import boto3
     from botocore.config import Config as BotoConfig
 
