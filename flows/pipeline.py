@@ -24,7 +24,7 @@ from cleaners import Config, Document, SiteLineStats, is_failure
 
 from . import output, records
 from .settings import RunSettings
-from .sources import FieldMap, ReadFailure, open_source
+from .sources import FetchOptions, FieldMap, ReadFailure, open_source
 from .storage import S3Options, open_storage
 
 T = TypeVar("T")
@@ -140,7 +140,8 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
     logger = get_run_logger()
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    source = open_source(settings.source, settings.fields)
+    source = open_source(settings.source, settings.fields, fmt=settings.source_format, fetch=settings.fetch,
+                         s3=settings.s3)
     open_storage(settings.dest, settings.s3, create=True)
 
     stats = SiteLineStats()
@@ -190,9 +191,12 @@ def clean_articles(
     html_field: str = "html",
     id_field: str = "id",
     url_field: str = "url",
+    source_format: str = "auto",
+    fetch: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Clean the articles at ``source`` (a directory or file) into ``dest`` (a directory or s3://bucket/prefix).
 
+    ``source_format`` picks the reader (default: from the URI); ``fetch`` holds FetchOptions by name.
     ``config`` holds cleaning options by name (see ``cleaners.Config``); returns the run's manifest.
     """
     settings = RunSettings(
@@ -202,6 +206,8 @@ def clean_articles(
         s3=S3Options(endpoint_url=endpoint_url),
         fields=FieldMap(text=text_field, html=html_field, id=id_field, url=url_field),
         cleaning=Config.from_dict(config),
+        source_format=source_format,
+        fetch=FetchOptions.from_dict(fetch),
         **({"run_id": run_id} if run_id else {}),
     )
     return run_pipeline(settings)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from cleaners import Config
 
-from .sources import FieldMap
+from .sources import FetchOptions, FieldMap
 from .storage import S3Options
 
 
@@ -29,6 +29,10 @@ class RunSettings:
     s3: S3Options = field(default_factory=S3Options)
     fields: FieldMap = field(default_factory=FieldMap)
     cleaning: Config = field(default_factory=Config)
+    source_format: str = "auto"
+    """How to read ``source`` (see ``flows.sources.FORMATS``); ``auto`` decides from the URI."""
+    fetch: FetchOptions = field(default_factory=FetchOptions)
+    """Politeness and safety of URL, feed and sitemap sources."""
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
