@@ -52,9 +52,15 @@ _CANDIDATES: tuple[tuple[str, float], ...] = (
 _DETECTOR_PRIOR = 0.1
 """Prior penalty of a codec proposed by charset-normalizer that is not in the list above."""
 _DETECTOR_BONUS = 0.1
-"""Taken off the prior of charset-normalizer's first choice: its language statistics tell Korean from
-Chinese and Japanese from Chinese where the plausibility checks see only well-formed Han characters."""
+"""Taken off the prior of charset-normalizer's first choice when it is a multi-byte (CJK) codec: its
+language statistics tell Korean from Chinese and Japanese from Chinese where the plausibility checks
+see only well-formed characters. (For single-byte codecs it errs on short texts: cp1250 for French.)"""
+_MULTIBYTE = frozenset(
+    {"cp932", "shift_jis", "shift_jis_2004", "euc_jp", "gb18030", "gbk", "gb2312", "cp949", "euc_kr", "big5",
+     "big5hkscs", "cp950", "iso2022_jp", "euc_jis_2004", "johab"}
+)
 _BASIC_CYRILLIC = frozenset(chr(c) for c in range(0x410, 0x450)) | frozenset("ёЁіІїЇєЄґҐўЎ")
+_MAX_HANGUL_WORD = 6
 _JAPANESE = frozenset({"kana", "han"})
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -84,22 +90,32 @@ def decode_bytes(
         declared.append((m.group(1), "header"))
     if is_html and (meta := _META_CHARSET.search(data[:4096])):
         declared.append((meta.group(1).decode("ascii", "replace"), "meta"))
+    utf8 = _strict_utf8(data)
     for name, origin in declared:
         codec = _codec(name)
         if codec is None:
             continue
         if codec in ("latin-1", "iso8859-1", "ascii"):
             codec = "cp1252"  # what browsers do (WHATWG encoding standard)
+        if utf8 is not None and codec != "utf-8" and not utf8.isascii():
+            # Multi-byte UTF-8 sequences do not happen by chance in legacy encodings: the page is
+            # UTF-8 and its declaration is a leftover (a common server misconfiguration).
+            return utf8, [f"decoded:utf-8:{origin}-said-{codec}"]
         try:
             text = data.decode(codec)
         except UnicodeDecodeError:
             continue  # the declaration is wrong; keep looking
         return text, ([] if codec == "utf-8" else [f"decoded:{codec}:{origin}"])
-    try:
-        return data.decode("utf-8"), []
-    except UnicodeDecodeError:
-        pass
+    if utf8 is not None:
+        return utf8, []
     return detect(data)
+
+
+def _strict_utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def implausibility(text: str) -> float:
@@ -126,6 +142,7 @@ def implausibility(text: str) -> float:
         elif cat in ("So", "Sk", "Sm") and o < 0x3000:
             penalty += 1
     upper = lower = 0
+    hangul = False
     for word in _WORD.findall(text):
         if word.isascii():
             continue
@@ -139,6 +156,10 @@ def implausibility(text: str) -> float:
                 penalty += accented
         elif "cyrillic" in scripts:
             penalty += sum(0.5 for c in word if c not in _BASIC_CYRILLIC)
+        elif scripts == {"hangul"}:
+            hangul = True
+            if len(word) > _MAX_HANGUL_WORD:  # Korean puts spaces between words
+                penalty += len(word) - _MAX_HANGUL_WORD
         for a, b in itertools.pairwise(word):
             if a.islower() and b.isupper():
                 penalty += 1
@@ -146,6 +167,8 @@ def implausibility(text: str) -> float:
         lower += sum(1 for c in word if c.islower() and ord(c) > 127)
     if upper + lower >= 4 and upper > lower:
         penalty += upper - lower
+    if hangul:  # Korean ends sentences with ".", Chinese and Japanese with "。": GB bytes read as EUC-KR
+        penalty += text.count("。") + text.count("、")
     return penalty / len(non_ascii)
 
 
@@ -176,7 +199,7 @@ def detect(data: bytes) -> tuple[str, list[str]]:
         codec = _codec(match.encoding)
         if codec is not None:
             prior = candidates.get(codec, _DETECTOR_PRIOR)
-            candidates[codec] = prior - _DETECTOR_BONUS if rank == 0 else prior
+            candidates[codec] = prior - _DETECTOR_BONUS if rank == 0 and codec in _MULTIBYTE else prior
     sample = data[:20_000]
     best: tuple[float, str] | None = None
     seen: set[str] = set()
