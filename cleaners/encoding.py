@@ -252,7 +252,7 @@ def repair_text(text: str, config: Config) -> tuple[str, list[str]]:
     """Repair mojibake, HTML entities, control characters; return the text and the fixes applied.
 
     >>> repair_text("don\\u00e2\\u20ac\\u2122t", Config())
-    ('don’t', ['encoding:sloppy-windows-1252', 'decode:utf-8'])
+    ('don’t', ['encode:sloppy-windows-1252', 'decode:utf-8'])
     """
     if not config.fix_encoding or not needs_repair(text, config):
         return text, []

@@ -12,14 +12,19 @@ from hypothesis import strategies as st
 from cleaners import Config, clean_html
 from cleaners.encoding import decode_bytes, implausibility, needs_repair, repair_text
 
+def words(text: str) -> list[str]:
+    return text.split()
+
+
 WORDS = {
-    "latin": "café naïve résumé Straße über Ångström façade déjà piñata niño año jalapeño crème brûlée "
-             "garçon œuvre Zürich Müller señor rôle élève forêt Øresund smörgåsbord".split(),
-    "english": "the council met on Tuesday to debate a budget for public libraries and schools".split(),
-    "russian": "городской совет обсудил новый бюджет для библиотек школ и больниц в Москве вчера вечером "
-               "мэр заявил что деньги будут".split(),
-    "japanese": "東京 の 市議会 は 図書館 の 予算 に ついて 議論 しました 今日 は 晴れ です 新しい 学校".split(),
-    "chinese": "北京 市 议会 讨论 了 图书馆 的 新 预算 今天 天气 很好 学校 医院 人民 政府 经济 发展".split(),
+    "latin": words("café naïve résumé Straße über Ångström façade déjà piñata niño año jalapeño crème brûlée "
+             "garçon œuvre Zürich Müller señor rôle élève forêt Øresund smörgåsbord"),
+    "english": words("the council met on Tuesday to debate a budget for public libraries and schools"),
+    "russian": words("городской совет обсудил новый бюджет для библиотек школ и больниц в Москве вчера вечером "
+               "мэр заявил что деньги будут"),
+    "japanese": words("東京 の 市議会 は 図書館 の 予算 に ついて 議論 しました 今日 は 晴れ です "
+                      "新しい 学校"),
+    "chinese": words("北京 市 议会 讨论 了 图书馆 的 新 预算 今天 天气 很好 学校 医院 人民 政府 经济 发展"),
 }
 CODECS = {"latin": ("cp1252", "latin-1"), "russian": ("koi8_r", "cp1251"), "japanese": ("shift_jis",),
           "chinese": ("gb18030",)}
@@ -59,14 +64,16 @@ def test_undeclared_bytes_are_detected(text: str, codec: str) -> None:
 
 def test_bom_wins_over_declarations() -> None:
     data = codecs.BOM_UTF8 + "Grüße aus Köln".encode()
-    assert decode_bytes(data, "text/html; charset=koi8-r", is_html=True) == ("Grüße aus Köln", ["decoded:utf-8-sig:bom"])
+    decoded = decode_bytes(data, "text/html; charset=koi8-r", is_html=True)
+    assert decoded == ("Grüße aus Köln", ["decoded:utf-8-sig:bom"])
     utf16 = "Привет".encode("utf-16")
     assert decode_bytes(utf16)[0] == "Привет"
 
 
 def test_header_then_meta_then_utf8() -> None:
     html = '<meta charset="koi8-r"><p>Новости</p>'.encode("koi8_r")
-    assert decode_bytes(html, is_html=True) == ('<meta charset="koi8-r"><p>Новости</p>', ["decoded:koi8-r:meta"])
+    expected = ('<meta charset="koi8-r"><p>Новости</p>', ["decoded:koi8-r:meta"])
+    assert decode_bytes(html, is_html=True) == expected
     sjis = "東京のニュース".encode("shift_jis")
     assert decode_bytes(sjis, "text/html; charset=Shift_JIS")[0] == "東京のニュース"
     latin = "Señor".encode("cp1252")  # latin-1 declared means cp1252, as in browsers
@@ -111,7 +118,8 @@ def test_wrong_decodings_look_implausible() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.sampled_from(sorted(CODECS)).flatmap(lambda lang: st.tuples(sentence(lang), st.sampled_from(CODECS[lang]))))
+@given(st.sampled_from(sorted(CODECS)).flatmap(
+    lambda lang: st.tuples(sentence(lang), st.sampled_from(CODECS[lang]))))
 def test_generated_undeclared_bytes_round_trip(case: tuple[str, str]) -> None:
     text, codec = case
     assume(codec != "latin-1" or "œ" not in text.lower())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import threading
 import time
@@ -65,10 +66,8 @@ class Handler(BaseHTTPRequestHandler):
         if "Content-Length" not in headers:
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
 
 def _slow(h: Handler) -> None:
@@ -91,7 +90,7 @@ def _flaky(h: Handler) -> None:
     if h.server.counters[h.path] < 2:
         h.reply(503, {"Content-Type": "text/plain", "Retry-After": "0"}, b"busy")
     else:
-        h.reply(200, {"Content-Type": "text/html; charset=utf-8"}, article("Second try", "It worked.").encode())
+        h.reply(200, {"Content-Type": "text/html; charset=utf-8"}, article("Again", "It worked.").encode())
 
 
 def _throttled(h: Handler) -> None:
@@ -102,6 +101,8 @@ def _throttled(h: Handler) -> None:
 
 
 HTML = {"Content-Type": "text/html"}
+JA_BODY = "市議会は図書館の予算について議論しました。"
+ES_BODY = "El niño comió piñata."
 
 
 def routes(base: str) -> dict[str, Route]:
@@ -130,8 +131,8 @@ def routes(base: str) -> dict[str, Route]:
         "/koi8.html": (200, HTML, article("Новости Москвы", "Городской совет обсудил бюджет библиотек.",
                                           "koi8-r").encode("koi8_r")),
         "/sjis.html": (200, {"Content-Type": "text/html; charset=Shift_JIS"},
-                       article("東京のニュース", "市議会は図書館の予算について議論しました。").encode("shift_jis")),
-        "/nocharset.html": (200, HTML, article("Señor García’s año", "El niño comió piñata.").encode("cp1252")),
+                       article("東京のニュース", JA_BODY).encode("shift_jis")),
+        "/nocharset.html": (200, HTML, article("Señor García’s año", ES_BODY).encode("cp1252")),
         "/redirect": (302, {"Location": "/utf8.html"}, b""),
         "/redirect-loop": (302, {"Location": "/redirect-loop"}, b""),
         "/redirect-private": (302, {"Location": "http://10.255.255.1/secret"}, b""),
