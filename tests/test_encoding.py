@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from cleaners import Config, clean_html
 from cleaners.encoding import decode_bytes, implausibility, needs_repair, repair_text
 
+
 def words(text: str) -> list[str]:
     return text.split()
 
@@ -20,8 +21,8 @@ WORDS = {
     "latin": words("café naïve résumé Straße über Ångström façade déjà piñata niño año jalapeño crème brûlée "
              "garçon œuvre Zürich Müller señor rôle élève forêt Øresund smörgåsbord"),
     "english": words("the council met on Tuesday to debate a budget for public libraries and schools"),
-    "russian": words("городской совет обсудил новый бюджет для библиотек школ и больниц в Москве вчера вечером "
-               "мэр заявил что деньги будут"),
+    "russian": words("городской совет обсудил новый бюджет для библиотек школ и больниц в Москве "
+                     "вчера вечером мэр заявил что деньги будут"),
     "japanese": words("東京 の 市議会 は 図書館 の 予算 に ついて 議論 しました 今日 は 晴れ です "
                       "新しい 学校"),
     "chinese": words("北京 市 议会 讨论 了 图书馆 的 新 预算 今天 天气 很好 学校 医院 人民 政府 经济 发展"),
