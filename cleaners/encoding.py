@@ -49,7 +49,7 @@ _CANDIDATES: tuple[tuple[str, float], ...] = (
     ("cp1250", 0.08),
     ("latin-1", 0.3),
 )
-_DETECTOR_PRIOR = 0.1
+_DETECTOR_PRIOR = 0.2
 """Prior penalty of a codec proposed by charset-normalizer that is not in the list above."""
 _DETECTOR_BONUS = 0.1
 """Taken off the prior of charset-normalizer's first choice when it is a multi-byte (CJK) codec: its
@@ -60,6 +60,8 @@ _MULTIBYTE = frozenset(
      "big5hkscs", "cp950", "iso2022_jp", "euc_jis_2004", "johab"}
 )
 _BASIC_CYRILLIC = frozenset(chr(c) for c in range(0x410, 0x450)) | frozenset("ёЁіІїЇєЄґҐўЎ")
+_SYMBOL_IN_WORD = re.compile(r"[^\W\d_][£¥¤¢§¶©®°±µ¬¦]|[£¥¤¢§¶©®°±µ¬¦][^\W\d_]")
+"""A currency or other symbol glued to a letter: "£uvre" is œuvre read in the wrong code page."""
 _MAX_HANGUL_WORD = 6
 _JAPANESE = frozenset({"kana", "han"})
 _WORD = re.compile(r"[^\W\d_]+")
@@ -131,7 +133,7 @@ def implausibility(text: str) -> float:
     non_ascii = [c for c in text if ord(c) > 127]
     if not non_ascii:
         return 0.0
-    penalty = 2.0 * badness(text)
+    penalty = 2.0 * badness(text) + len(_SYMBOL_IN_WORD.findall(text))
     for ch in non_ascii:
         o = ord(ch)
         cat = unicodedata.category(ch)
