@@ -167,6 +167,7 @@ def extract(html: str, url: str | None, config: Config | None = None) -> Extract
         if elements > MAX_ELEMENTS:
             why = f"{elements} HTML elements > {MAX_ELEMENTS}: too costly to extract"
             return Rejection("extract-failed", why)
+        declared_language = str(tree.get("lang") or "").strip()
         fast = elements > FAST_ABOVE_ELEMENTS
         doc: Any = None
         if PRECISION_FIRST:
@@ -182,6 +183,8 @@ def extract(html: str, url: str | None, config: Config | None = None) -> Extract
     if not text.strip():
         return Rejection("no-article", "the HTML extractor found no article text")
     meta = {k: str(v) for k in META_FIELDS if (v := getattr(doc, k, None))}
+    if "language" not in meta and declared_language:
+        meta["language"] = declared_language  # <html lang>, which trafilatura does not report
     return Extracted(text, meta, links)
 
 
