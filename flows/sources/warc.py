@@ -29,17 +29,21 @@ def is_html(content_type: str | None) -> bool:
 
 def read_warc_stream(stream: Readable, name: str) -> Iterator[Item]:
     """HTML responses of a WARC stream, in file order."""
-    records = ArchiveIterator(stream, arc2warc=True)
-    index = 0
+    records = ArchiveIterator(stream)
+    index = seen = 0
     try:
         for record in records:
+            seen += 1
+            if not str(record.format).startswith("warc"):  # warcio falls back to the lenient ARC parser
+                yield ReadFailure(f"{name}#{index + 1}", name, "bad-archive", "not a WARC file")
+                return
             if record.rec_type != "response":
                 continue
             index += 1
             url = record.rec_headers.get_header("WARC-Target-URI")
             rec_id = record.rec_headers.get_header("WARC-Record-ID") or f"{name}#{index}"
             rec_id = rec_id.strip("<>").removeprefix("urn:uuid:")
-            where = f"{name}@{records.get_record_offset()}"
+            where = f"{name}#{index}"  # (get_record_offset() would consume the record's payload)
             http = record.http_headers
             if http is None:
                 continue  # e.g. a DNS response: not a web page
@@ -63,6 +67,9 @@ def read_warc_stream(stream: Readable, name: str) -> Iterator[Item]:
             yield Document(id=rec_id, html=body, url=url, source=where, content_type=content_type, meta=meta)
     except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
         yield ReadFailure(f"{name}#{index + 1}", name, "bad-archive", f"{type(exc).__name__}: {exc}")
+        return
+    if seen == 0:
+        yield ReadFailure(f"{name}#1", name, "bad-archive", "no WARC records found")
 
 
 class WarcSource:
