@@ -161,6 +161,9 @@ def extract(html: str, url: str | None, config: Config | None = None) -> Extract
     config = config or DEFAULT_CONFIG
     with time_limit(config.html_timeout_s):
         tree = load_html(html)
+        if tree is None:  # trafilatura refuses fragments ("<p>...</p>"); give them a document around
+            html = f"<html><body>{html}</body></html>"
+            tree = load_html(html)
         if tree is None:
             return Rejection("no-article", "the page could not be parsed as HTML")
         elements = sum(1 for _ in tree.iter())

@@ -92,6 +92,11 @@ def test_bytes_in_legacy_charsets_through_clean_document() -> None:
     assert result.encoding_fixes[0] == "decoded:shift_jis:header"
 
 
+def test_fragment_without_html_element() -> None:
+    result = clean_html("".join(f"<p>{p}</p>" for p in BODY))
+    assert result.ok and BODY[1] in result.text
+
+
 def test_empty_and_oversized_pages_are_quarantined() -> None:
     empty = clean_html("<html><body></body></html>")
     assert empty.rejected is not None and empty.rejected.code == "no-article"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -325,3 +326,46 @@ def test_local_feed_file_and_auto_detected_page(http_server: Server, tmp_path: P
     assert [i.id for i in open_source(str(feed), fetch=OPTS)][:2] == [b + "/utf8.html", b + "/cp1252.html"]
     page = list(open_source(b + "/utf8.html", fetch=OPTS))
     assert len(page) == 1 and isinstance(page[0], Document) and page[0].url == b + "/utf8.html"
+
+
+@pytest.mark.parametrize(("kind", "expected_written"), [("urls", 5), ("feed", 2), ("sitemap", 3)])
+def test_cli_run_fetches_each_url_once(
+    prefect_harness: None, http_server: Server, tmp_path: Path, kind: str, expected_written: int,
+) -> None:
+    from flows.cli import main
+
+    b = base(http_server)
+    if kind == "urls":
+        paths = ["/utf8.html", "/cp1252.html", "/koi8.html", "/sjis.html", "/nocharset.html", "/missing.html",
+                 "/image.png"]
+        listing = tmp_path / "pages.txt"
+        listing.write_text("\n".join(b + p for p in paths) + "\n")
+        source = str(listing)
+    else:
+        source = b + ("/feed.xml" if kind == "feed" else "/sitemap.xml")
+    before = dict(http_server.counters)
+    run_id = f"http-{kind}"
+    argv = ["run", source, str(tmp_path / "out"), "--format", kind, "--allow-private-addresses",
+            "--fetch-delay", "0", "--fetch-timeout", "2", "--fetch-retries", "0", "--min-words", "10",
+            "--quiet", "--run-id", run_id]
+    assert main(argv) == 0
+    # (read from the destination, not stdout: capsys streams are closed under Prefect's log handler)
+    manifest = json.loads((tmp_path / "out" / "runs" / run_id / "manifest.json").read_text())
+    counts = manifest["counts"]
+    assert counts["docs_in"] == counts["written"] + counts["rejected"] + counts["quarantined"]
+    assert counts["written"] == expected_written, manifest["rejected_by_code"]
+    fetched = {p: n - before.get(p, 0) for p, n in http_server.counters.items() if n != before.get(p, 0)}
+    # two passes over the source, one fetch per URL (the sitemap reaches /utf8.html also via /redirect)
+    assert fetched and all(n == (2 if kind == "sitemap" and p == "/utf8.html" else 1)
+                           for p, n in fetched.items()), fetched
+    rows = []
+    for shard in (tmp_path / "out" / "runs" / run_id / "documents").glob("*.jsonl.gz"):
+        rows += [json.loads(line) for line in gzip.decompress(shard.read_bytes()).splitlines()]
+    assert all(r["url"].startswith(b) and r["text"] for r in rows)
+    if kind == "urls":
+        quarantined = []
+        for shard in (tmp_path / "out" / "runs" / run_id / "quarantine").glob("*.jsonl.gz"):
+            quarantined += [json.loads(line) for line in gzip.decompress(shard.read_bytes()).splitlines()]
+        assert {q["code"] for q in quarantined} == {"http-404", "not-html"}
+        texts = {r["url"][len(b):]: r["text"] for r in rows}
+        assert "Городской совет" in texts["/koi8.html"] and "市議会" in texts["/sjis.html"]

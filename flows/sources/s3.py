@@ -41,7 +41,7 @@ class S3Source:
 
         base = self.prefix.rstrip("/") + "/" if self.prefix and kind_of(self.prefix) is None else ""
         for key in self.keys():
-            inside = key[len(base):] if key.startswith(base) and key != base else key.rsplit("/")[-1]
+            inside = key[len(base):] if base and key.startswith(base) else key.rsplit("/")[-1]
             rel = strip_suffix(inside)
             name = f"s3://{self.bucket}/{key}"
             try:
