@@ -177,3 +177,21 @@ def test_format_detection(tmp_path: Path) -> None:
     assert detect_format("https://news.example/feed") == "listing"
     assert isinstance(open_source(str(feed)), LinkedSource)
     assert isinstance(open_source(str(article), fmt="urls"), UrlListSource)
+
+
+def test_cli_run_over_a_directory_with_warc_and_zstd(prefect_harness: None, tmp_path: Path) -> None:
+    from flows.cli import main
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "crawl.warc.gz").write_bytes(warc_bytes(True))
+    story = " ".join(f"The ferry to the islands will run twice a day from May, note {i}." for i in range(6))
+    zst = zstandard.ZstdCompressor().compress(jsonl([{"id": "z1", "text": story}]))
+    (src / "batch.jsonl.zst").write_bytes(zst)
+    out = tmp_path / "out"
+    assert main(["run", str(src), str(out), "--quiet", "--run-id", "dir-run", "--min-words", "3"]) == 0
+    manifest = json.loads((out / "runs" / "dir-run" / "manifest.json").read_text())
+    counts = manifest["counts"]
+    # WARC: news page written, 404 and 503 quarantined, the one-word xhtml page rejected; JSONL: written
+    assert counts == {"docs_in": 5, "written": 2, "rejected": 1, "quarantined": 2}
+    assert manifest["rejected_by_code"] == {"http-404": 1, "http-503": 1, "too-short": 1}

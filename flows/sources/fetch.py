@@ -206,7 +206,7 @@ class Fetcher:
                 raise FetchError("fetch-timeout", f"no response within {o.timeout_s}s: {exc}") from exc
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 raise FetchError("connection-failed", f"{type(exc).__name__}: {exc}", retryable=True) from exc
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL, UnicodeError, ValueError) as exc:
                 raise FetchError("fetch-failed", f"{type(exc).__name__}: {exc}") from exc
         raise FetchError("too-many-redirects", f"more than {o.max_redirects} redirects from {url}")
 

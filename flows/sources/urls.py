@@ -109,7 +109,11 @@ class FetchingSource:
     def _item(self, target: Target | ReadFailure) -> Item:
         if isinstance(target, ReadFailure):
             return target
-        result = self.fetch(target.url)
+        try:
+            result = self.fetch(target.url)
+        except Exception as exc:  # e.g. the spool disk is full: one URL fails, the run goes on
+            return ReadFailure(target.url, target.url, "fetch-failed", f"{type(exc).__name__}: {exc}",
+                               url=target.url)
         if isinstance(result, ReadFailure):
             return result
         return page_document(result, target.meta)
