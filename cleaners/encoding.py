@@ -62,6 +62,9 @@ _MULTIBYTE = frozenset(
 _BASIC_CYRILLIC = frozenset(chr(c) for c in range(0x410, 0x450)) | frozenset("ёЁіІїЇєЄґҐўЎ")
 _SYMBOL_IN_WORD = re.compile(r"[^\W\d_][£¥¤¢§¶©®°±µ¬¦]|[£¥¤¢§¶©®°±µ¬¦][^\W\d_]")
 """A currency or other symbol glued to a letter: "£uvre" is œuvre read in the wrong code page."""
+_CP1252_EXTENDED = frozenset("ŒœŠšŽžŸƒ")
+"""Latin Extended letters of cp1252 (French œ, Czech/Finnish š ž): as common as Latin-1 letters in the West;
+other Latin Extended letters count as a little implausible (cp1252 read as cp1250 gives "naďve")."""
 _MAX_HANGUL_WORD = 6
 _JAPANESE = frozenset({"kana", "han"})
 _WORD = re.compile(r"[^\W\d_]+")
@@ -153,7 +156,7 @@ def implausibility(text: str) -> float:
             penalty += 2
         elif "latin" in scripts:
             accented = sum(1 for c in word if ord(c) > 127)
-            penalty += sum(0.5 for c in word if ord(c) >= 0x100)  # Latin Extended: rarer than Latin-1
+            penalty += sum(0.5 for c in word if ord(c) >= 0x100 and c not in _CP1252_EXTENDED)
             if accented >= 2 and 2 * accented > len(word):  # cp1251 read as cp1252: "Ïðèâåò"
                 penalty += accented
         elif "cyrillic" in scripts:
