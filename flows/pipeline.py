@@ -167,6 +167,8 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
         for hook in list(_progress_hooks):
             hook(done_docs, len(reports))
 
+    if close := getattr(source, "close", None):  # fetching sources delete their spool
+        close()
     manifest = write_manifest(settings, reports, stats, started)
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
     manifest["manifest"] = open_storage(settings.dest, settings.s3).url_of(output.manifest_key(settings.run_id))
