@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """HTML extraction accuracy on the labelled dev pages: bare trafilatura vs presswash's ``clean_html``.
 
-    PYTHONPATH=. python benchmarks/eval_html.py [BENCH.jsonl.gz] [--out preds.jsonl]
+    python benchmarks/eval_html.py [BENCH.jsonl.gz] [--out preds.jsonl]
 
 Scores with the benchmark's own ``score.py`` (4-gram shingle F1, each page weighted equally). Prints
 one JSON object: the baseline (``trafilatura.extract`` with its defaults, measured in the same run),
@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # measure this checkout's cleaners, whatever is installed
 
 
 def bench_dir() -> Path:
