@@ -278,7 +278,19 @@ def test_url_list_fetches_once_across_two_passes(http_server: Server, tmp_path: 
         result = clean_document(doc, __import__("cleaners").Config())
         assert result.ok, (path, result.rejected)
         assert phrase in result.text, (path, result.text[:200])
+    spool = source.spool_path
+    assert spool is not None and len(list(spool.iterdir())) == 7  # every 2xx body, the image included
     source.close()
+    assert not spool.exists()
+
+
+def test_blocked_urls_fail_one_by_one_without_aborting(http_server: Server, tmp_path: Path) -> None:
+    b = base(http_server)
+    listing = tmp_path / "list.urls"
+    listing.write_text(f"{b}/utf8.html\nhttp://169.254.169.254/latest/meta-data/\nftp://x.example/f\n")
+    items = list(open_source(str(listing), fetch=FetchOptions(per_host_delay_s=0)))
+    assert [(type(i).__name__, getattr(i, "code", "")) for i in items] == [
+        ("ReadFailure", "blocked-address"), ("ReadFailure", "blocked-address"), ("ReadFailure", "bad-url")]
 
 
 def test_rss_feed_links_are_fetched_with_feed_metadata(http_server: Server) -> None:

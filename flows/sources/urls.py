@@ -90,6 +90,11 @@ class FetchingSource:
         path.write_bytes(page.body)
         return _Spooled(page.url, page.final_url, page.status, page.content_type, path)
 
+    @property
+    def spool_path(self) -> Path | None:
+        """The spool directory, once something was fetched (None before, and after ``close``)."""
+        return Path(self._spool.name) if self._spool is not None else None
+
     def close(self) -> None:
         """Delete the spool and close connections (iterating again afterwards fetches again)."""
         if self._fetcher is not None:
