@@ -12,9 +12,9 @@ when that leaves almost nothing.
   output tree.
 
 Bounding work (a pathological page must not stall a batch): size is checked first (``max_html_bytes``),
-then the parsed tree's element count: above ``FAST_ABOVE_ELEMENTS`` trafilatura runs without its
-fallback extractors (jusText's neighbour search is quadratic: 10,000 short paragraphs take a minute),
-above ``MAX_ELEMENTS`` the page is quarantined (``extract-failed``). libxml2 caps nesting depth at 256
+then the parsed tree: above ``FAST_ABOVE_BLOCKS`` block elements trafilatura runs without its fallback
+extractors (jusText's neighbour search is quadratic: 10,000 short paragraphs take a minute), above
+``MAX_ELEMENTS`` elements the page is quarantined (``extract-failed``). libxml2 caps nesting depth at 256
 by itself. As a backstop, when called in the main thread on a Unix system a ``SIGALRM`` timer enforces
 ``html_timeout_s`` (``extract-timeout``); worker threads (Prefect's task runner) rely on the structural
 limits, since signals can only be handled in the main thread. The result depends only on the input and
@@ -52,9 +52,12 @@ PRECISION_FIRST = True
 """Extract with trafilatura's ``favor_precision`` first ..."""
 PRECISION_MIN_CHARS = 1000
 """... and again without it when that leaves less than this (it sometimes keeps only a footer)."""
-FAST_ABOVE_ELEMENTS = 3_000
+FAST_ABOVE_BLOCKS = 2_000
+"""Block elements (p, div, li, td, ...) above which the fallback extractors are skipped."""
 MAX_ELEMENTS = 30_000
-_BLOCKS = ("p", "item", "head", "quote", "cell")
+_BLOCKS = ("p", "item", "head", "quote", "cell")  # in trafilatura's output tree
+_HTML_BLOCKS = ("p", "div", "li", "td", "tr", "dd", "dt", "blockquote", "pre", "section", "article",
+                "h1", "h2", "h3", "h4", "h5", "h6")
 _NORM = re.compile(r"\W+")
 
 
@@ -171,7 +174,7 @@ def extract(html: str, url: str | None, config: Config | None = None) -> Extract
             why = f"{elements} HTML elements > {MAX_ELEMENTS}: too costly to extract"
             return Rejection("extract-failed", why)
         declared_language = str(tree.get("lang") or "").strip()
-        fast = elements > FAST_ABOVE_ELEMENTS
+        fast = sum(1 for _ in tree.iter(*_HTML_BLOCKS)) > FAST_ABOVE_BLOCKS
         doc: Any = None
         if PRECISION_FIRST:
             doc = trafilatura.bare_extraction(tree, url=url, fast=fast, favor_precision=True,

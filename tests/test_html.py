@@ -125,8 +125,8 @@ def test_deep_nesting_does_not_explode() -> None:
 
 
 def slow_page() -> str:
-    # ~2,000 short paragraphs: below the fast-mode threshold, so the quadratic fallback runs (seconds)
-    items = "".join(f"<div><p>Item {i} of the list</p></div>" for i in range(1400))
+    # 1,800 short blocks: below the fast-mode threshold, so the quadratic fallback runs (seconds)
+    items = "".join(f"<div><p>Item {i} of the list</p></div>" for i in range(900))
     return f"<html><body>{items}</body></html>"
 
 
