@@ -15,7 +15,7 @@ import pytest
 
 from cleaners import Document, clean_document
 from flows.sources import FetchOptions, LinkedSource, ReadFailure, UrlListSource, open_source
-from flows.sources.fetch import USER_AGENT, Fetcher, Page, blocked_reason
+from flows.sources.fetch import USER_AGENT, BlockedAddress, Fetcher, GuardedBackend, Page, blocked_reason
 
 PARAGRAPH = (
     "The city council met on Tuesday evening to debate the new budget for public libraries, and members "
@@ -196,6 +196,17 @@ def test_fetch_refuses_loopback_by_default(http_server: Server) -> None:
     result = Fetcher(FetchOptions(per_host_delay_s=0)).get(base(http_server) + "/utf8.html")
     assert isinstance(result, ReadFailure) and result.code == "blocked-address"
     assert len(http_server.hits) == before  # refused before connecting
+
+
+def test_connections_are_guarded_too(http_server: Server) -> None:
+    port = int(http_server.server_address[1])
+    with pytest.raises(BlockedAddress):
+        GuardedBackend(False, ()).connect_tcp("localhost", port, timeout=2)
+    stream = GuardedBackend(False, ("127.0.0.0/8", "::1/128")).connect_tcp("127.0.0.1", port, timeout=2)
+    stream.close()
+    fetcher = Fetcher(FetchOptions(per_host_delay_s=0, allow_private_addresses=True))
+    pool = fetcher.client._transport._pool  # type: ignore[attr-defined]
+    assert isinstance(pool._network_backend, GuardedBackend)
 
 
 def test_guard_checks_every_redirect_hop(http_server: Server) -> None:

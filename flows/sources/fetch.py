@@ -6,10 +6,11 @@ exponential backoff on 429, 5xx and connection errors (``Retry-After`` honoured 
 User-Agent that names presswash. Redirects are followed by hand so the guard checks every hop.
 
 The guard resolves the host and refuses the URL if any address is private, loopback, link-local,
-multicast, reserved or unspecified, unless ``allow_private_addresses`` is set. Known limit: the HTTP
-client resolves the name again when it connects, so a DNS server that changes its answer between
-the check and the connection (DNS rebinding) is not caught; run fetching in a network without access
-to internal services if that matters.
+multicast, reserved or unspecified, unless ``allow_private_addresses`` is set. It runs twice: before
+each request and redirect hop (so the failure names the URL), and again when the connection is opened
+(``GuardedBackend``: the name is resolved once more, checked, and the socket connects to the checked
+address), so a DNS answer that changes in between (DNS rebinding) cannot slip through. TLS still
+verifies the certificate against the host name.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from importlib import metadata
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from .base import ReadFailure
@@ -110,23 +112,69 @@ class FetchError(Exception):
         self.retry_after = retry_after
 
 
-def blocked_reason(host: str, port: int, allow_private: bool, allowed: tuple[str, ...] = ()) -> str | None:
-    """Why the guard refuses ``host`` (None: allowed). Every address the name resolves to is checked."""
+def checked_addresses(host: str, port: int, allow_private: bool, allowed: tuple[str, ...] = ()) -> list[str]:
+    """The addresses ``host`` resolves to, all of them allowed by the guard; else FetchError."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+    except (OSError, UnicodeError) as exc:
         raise FetchError("dns-failed", f"cannot resolve {host!r}: {exc}") from exc
+    addresses = [str(info[4][0]) for info in infos]
     if allow_private:
-        return None
-    for info in infos:
-        ip = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        return addresses
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped
         if any(ip in ipaddress.ip_network(net, strict=False) for net in allowed):
             continue
         if not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_unspecified:
-            return f"{host} resolves to non-public address {ip}"
+            raise FetchError("blocked-address", f"{host} resolves to non-public address {ip}")
+    return addresses
+
+
+def blocked_reason(host: str, port: int, allow_private: bool, allowed: tuple[str, ...] = ()) -> str | None:
+    """Why the guard refuses ``host`` (None: allowed). Every address the name resolves to is checked."""
+    try:
+        checked_addresses(host, port, allow_private, allowed)
+    except FetchError as exc:
+        if exc.code == "blocked-address":
+            return exc.message
+        raise
     return None
+
+
+class GuardedBackend(httpcore.NetworkBackend):
+    """httpcore's network backend, connecting only to addresses the guard accepts."""
+
+    def __init__(self, allow_private: bool, allowed: tuple[str, ...]) -> None:
+        self.inner = httpcore.SyncBackend()
+        self.allow_private = allow_private
+        self.allowed = allowed
+
+    def connect_tcp(
+        self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            addresses = checked_addresses(host, port, self.allow_private, self.allowed)
+        except FetchError as exc:
+            if exc.code == "blocked-address":
+                raise BlockedAddress(exc.message) from exc
+            raise httpcore.ConnectError(exc.message) from exc
+        # connect to the address that was checked, not to a fresh DNS answer
+        return self.inner.connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        raise BlockedAddress("unix sockets are not fetched")
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+class BlockedAddress(httpcore.ConnectError):
+    """The guard refused an address at connection time."""
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -149,6 +197,9 @@ class Fetcher:
             limits=httpx.Limits(max_connections=max(1, o.concurrency)),
             trust_env=False,  # a proxy from the environment would bypass the address guard
         )
+        pool = getattr(self.client._transport, "_pool", None)
+        if pool is not None and hasattr(pool, "_network_backend"):  # httpcore's pool: guard each connect
+            pool._network_backend = GuardedBackend(o.allow_private_addresses, o.allowed_networks)
         self._lock = threading.Lock()
         self._host_locks: dict[str, threading.Lock] = {}
         self._host_next: dict[str, float] = {}
@@ -200,11 +251,15 @@ class Fetcher:
                         current = urljoin(current, location)
                         continue
                     return self._read(url, current, resp)
+            except httpx.ConnectError as exc:
+                if isinstance(exc.__cause__, BlockedAddress) or "non-public address" in str(exc):
+                    raise FetchError("blocked-address", str(exc)) from exc
+                raise FetchError("connection-failed", f"{type(exc).__name__}: {exc}", retryable=True) from exc
             except httpx.ConnectTimeout as exc:
                 raise FetchError("fetch-timeout", f"connect timeout: {exc}", retryable=True) from exc
             except httpx.TimeoutException as exc:
                 raise FetchError("fetch-timeout", f"no response within {o.timeout_s}s: {exc}") from exc
-            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 raise FetchError("connection-failed", f"{type(exc).__name__}: {exc}", retryable=True) from exc
             except (httpx.HTTPError, httpx.InvalidURL, UnicodeError, ValueError) as exc:
                 raise FetchError("fetch-failed", f"{type(exc).__name__}: {exc}") from exc
