@@ -17,15 +17,17 @@ from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ThreadPoolTaskRunner
 
 import cleaners
 from cleaners import Config, Document, SiteLineStats, is_failure
 
-from . import output, records
+from . import output, records, runners
+from .credentials import resolve_s3_options
+from .report import RunProgress, publish_run_report
+from .retries import STORAGE_RETRIES, log_failed_batch
 from .settings import RunSettings
 from .sources import FieldMap, ReadFailure, open_source
-from .storage import S3Options, open_storage
+from .storage import open_storage
 
 T = TypeVar("T")
 ProgressHook = Callable[[int, int], None]
@@ -64,7 +66,7 @@ def gather_site_stats(batch: list[Document], config: Config) -> SiteLineStats:
     return cleaners.site_stats(batch, config)
 
 
-@task(name="clean-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+@task(name="clean-batch", cache_policy=NO_CACHE, **STORAGE_RETRIES, on_failure=[log_failed_batch])
 def clean_batch(
     index: int, batch: list[Document | ReadFailure], settings: RunSettings, stats: SiteLineStats
 ) -> BatchReport:
@@ -98,7 +100,7 @@ def clean_batch(
     return report
 
 
-@task(name="write-manifest", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+@task(name="write-manifest", cache_policy=NO_CACHE, **STORAGE_RETRIES)
 def write_manifest(
     settings: RunSettings, reports: list[BatchReport], stats: SiteLineStats, started: datetime
 ) -> dict[str, Any]:
@@ -144,9 +146,12 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
     open_storage(settings.dest, settings.s3, create=True)
 
     stats = SiteLineStats()
+    total_docs = 0
     for batch in batched(source, settings.batch_size):
         docs = [item for item in batch if isinstance(item, Document)]
         stats.merge(gather_site_stats(docs, settings.cleaning))
+        total_docs += len(batch)
+    hooks: list[ProgressHook] = [*_progress_hooks, RunProgress(total_docs, settings.run_id)]
 
     reports: list[BatchReport] = []
     pending = []
@@ -157,13 +162,13 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
             report = pending.pop(0).result()
             reports.append(report)
             done_docs += report.docs_in
-            for hook in list(_progress_hooks):
+            for hook in hooks:
                 hook(done_docs, len(reports))
     for future in pending:
         report = future.result()
         reports.append(report)
         done_docs += report.docs_in
-        for hook in list(_progress_hooks):
+        for hook in hooks:
             hook(done_docs, len(reports))
 
     manifest = write_manifest(settings, reports, stats, started)
@@ -178,7 +183,7 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
     return manifest
 
 
-@flow(name="clean-articles", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
+@flow(name="clean-articles", task_runner=runners.default_task_runner(), log_prints=True)
 def clean_articles(
     source: str,
     dest: str,
@@ -190,19 +195,27 @@ def clean_articles(
     html_field: str = "html",
     id_field: str = "id",
     url_field: str = "url",
+    credentials_block: str | None = None,
+    runner: str | None = None,
+    dask_address: str | None = None,
 ) -> dict[str, Any]:
     """Clean the articles at ``source`` (a directory or file) into ``dest`` (a directory or s3://bucket/prefix).
 
     ``config`` holds cleaning options by name (see ``cleaners.Config``); returns the run's manifest.
+    ``credentials_block`` names a ``presswash-s3`` block (else the AWS environment variables apply);
+    ``runner``/``dask_address`` pick the task runner for this run (see ``flows.runners``).
     """
     settings = RunSettings(
         source=source,
         dest=dest,
         batch_size=batch_size,
-        s3=S3Options(endpoint_url=endpoint_url),
+        s3=resolve_s3_options(endpoint_url, credentials_block),
         fields=FieldMap(text=text_field, html=html_field, id=id_field, url=url_field),
         cleaning=Config.from_dict(config),
         **({"run_id": run_id} if run_id else {}),
     )
-    return run_pipeline(settings)
+    with runners.use_task_runner(runner, dask_address) as task_runner:
+        manifest = run_pipeline(settings)
+    publish_run_report(manifest, runners.describe(task_runner))
+    return manifest
 
