@@ -44,6 +44,5 @@ def everything_recorded(flow_run_id: UUID | str) -> str:
     with get_client(sync_client=True) as client:
         flow_run = client.read_flow_run(UUID(str(flow_run_id)))
     artifacts = [a.model_dump(mode="json") for a in run_artifacts(flow_run_id).values()]
-    return json.dumps(
-        {"artifacts": artifacts, "logs": run_logs(flow_run_id), "parameters": flow_run.parameters}, default=str
-    )
+    recorded = {"artifacts": artifacts, "logs": run_logs(flow_run_id), "parameters": flow_run.parameters}
+    return json.dumps(recorded, default=str)

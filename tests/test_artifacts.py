@@ -1,4 +1,4 @@
-"""A run publishes its report as Prefect artifacts; credentials from a block never show up in what it records."""
+"""A run publishes its report as Prefect artifacts; a block's credentials never show in what it records."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prefect_records import everything_recorded, flush_logs, run_artifacts, run_logs
 from pydantic import SecretStr
 
 from flows.credentials import PresswashS3, block_name, resolve_s3_options
 from flows.local_s3 import LocalS3Server
 from flows.report import PROGRESS_KEY, REMOVALS_KEY, SUMMARY_KEY, removals_table, summary_markdown
-from prefect_records import everything_recorded, flush_logs, run_artifacts, run_logs
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden" / "input"
 AWS_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
@@ -48,7 +48,8 @@ def test_summary_and_table_follow_the_manifest() -> None:
     }
     md = summary_markdown(manifest, "ThreadPoolTaskRunner x2")
     for line in ("| documents in | 5 |", "| written | 3 |", "| duplicates | 0 |", "- duration: 2.5 s",
-                 "`s3://b/p/runs/r1/manifest.json`", "ThreadPoolTaskRunner x2", "lines removed: 9 by 2 rules"):
+                 "`s3://b/p/runs/r1/manifest.json`", "ThreadPoolTaskRunner x2",
+                 "lines removed: 9 by 2 rules"):
         assert line in md
     assert removals_table(manifest) == [
         {"kind": "removal", "id": "meta.filed-under", "count": 7},
@@ -97,7 +98,8 @@ def test_run_publishes_artifacts_and_keeps_secrets_out(
     assert {SUMMARY_KEY, REMOVALS_KEY, PROGRESS_KEY} <= set(artifacts)
     summary = str(artifacts[SUMMARY_KEY].data)
     assert artifacts[SUMMARY_KEY].type == "markdown"
-    assert "| documents in | 3 |" in summary and "| written | 2 |" in summary and "| rejected | 1 |" in summary
+    for line in ("| documents in | 3 |", "| written | 2 |", "| rejected | 1 |", "| quarantined | 0 |"):
+        assert line in summary
     assert manifest["manifest"] in summary
     table = artifacts[REMOVALS_KEY].data
     rows = json.loads(table) if isinstance(table, str) else table
@@ -135,6 +137,7 @@ def test_failed_batch_names_its_documents_and_is_not_retried(tmp_path: Path, pre
         assert doc_id in failed[0]
     assert "FileExistsError" in failed[0]  # the reason
     with get_client(sync_client=True) as client:
-        task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+        this_run = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        task_runs = client.read_task_runs(flow_run_filter=this_run)
     batch_runs = [t for t in task_runs if t.name.startswith("clean-batch")]
     assert [t.run_count for t in batch_runs] == [1]  # not retryable: one attempt only

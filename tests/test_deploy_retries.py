@@ -13,8 +13,8 @@ from flows.storage import S3Options, S3Storage
 
 
 def _client_error(code: str, status: int) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}},
-                       "PutObject")
+    reply: Any = {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(reply, "PutObject")
 
 
 def test_transient_errors_are_retryable() -> None:
