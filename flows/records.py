@@ -19,7 +19,8 @@ def sha256(text: str) -> str:
 
 def _removals(result: CleanResult) -> list[dict[str, Any]]:
     return [
-        {"rule_id": r.rule_id, "line_no": r.line_no, "line": r.line, **({"score": r.score} if r.score is not None else {})}
+        {"rule_id": r.rule_id, "line_no": r.line_no, "line": r.line,
+         **({"score": r.score} if r.score is not None else {})}
         for r in result.removed
     ]
 

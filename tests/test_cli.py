@@ -1,0 +1,58 @@
+"""The `presswash` command as a user runs it (in-process for speed; one subprocess run checks the entry point)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.cli import main
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
+SAMPLE = EXAMPLES / "000_ad5899ca170648f4.txt"
+
+
+def test_clean_prints_text_and_explains(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["clean", str(SAMPLE), "--explain"]) == 0
+    out = capsys.readouterr().out
+    body, _, explained = out.partition("--- removed ---")
+    assert "Have a tip we should know?" not in body
+    assert "[prompt.news-tip] line 24: Have a tip we should know?" in explained
+    assert "[meta.filed-under]" in explained
+
+
+def test_clean_keeps_curly_quotes_unless_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "q.txt"
+    f.write_text("He said “yes” and left, as reporters waited outside the courthouse for a statement.\n")
+    main(["clean", str(f), "--min-words", "1"])
+    assert "“yes”" in capsys.readouterr().out
+    main(["clean", str(f), "--min-words", "1", "--uncurl-quotes"])
+    assert '"yes"' in capsys.readouterr().out
+
+
+def test_rules_lists_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    assert "social.follow-prompt" in out and "meta.filed-under" in out
+
+
+def test_missing_source_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["clean", str(tmp_path / "nope.txt")]) == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_run_to_local_directory(prefect_harness: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dest = tmp_path / "out"
+    assert main(["run", str(EXAMPLES), str(dest), "--run-id", "cli", "--quiet", "--json"]) == 0
+    manifest = json.loads(capsys.readouterr().out)
+    assert manifest["counts"]["docs_in"] == 9
+    assert (dest / "runs" / "cli" / "manifest.json").is_file()
+
+
+def test_console_script_entry_point() -> None:
+    proc = subprocess.run([sys.executable, "-m", "flows.cli", "clean", str(SAMPLE)], capture_output=True, text=True,
+                          check=True)
+    assert proc.stdout.rstrip().endswith("not 12/28 as Spicer told them.")
