@@ -101,3 +101,26 @@ def _clean_batch_count(cluster: Any) -> int:
     """``clean_batch`` tasks the scheduler saw finish (in-process scheduler: processes=False)."""
     prefix = cluster.scheduler.task_prefixes.get("clean_batch")
     return int(prefix.state_counts["memory"]) if prefix is not None else 0
+
+
+def test_cli_dask_address(
+    tmp_path: Path, prefect_harness: None, dask_cluster: Any, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``presswash run --dask-address`` sends the batches to the cluster (chosen with ``with_options``)."""
+    import json
+
+    from flows.cli import main
+
+    monkeypatch.delenv("PREFECT_LOGGING_LEVEL", raising=False)  # the CLI sets it; undone after the test
+
+    src = _sources(tmp_path, copies=1)
+    before = _clean_batch_count(dask_cluster)
+    code = main(["run", str(src), str(tmp_path / "out"), "--batch-size", "1", "--quiet", "--json",
+                 "--dask-address", dask_cluster.scheduler_address])
+    assert code == 0
+    manifest = json.loads(capsys.readouterr().out)
+    assert manifest["counts"]["written"] == 2
+    assert _clean_batch_count(dask_cluster) - before == 2
+    assert main(["run", str(src), str(tmp_path / "x"), "--runner", "threads",
+                 "--dask-address", dask_cluster.scheduler_address]) == 2  # contradictory: refused
