@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -74,13 +73,6 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
         except ProcessLookupError:
             pass
-
-
-def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> str:
-    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          start_new_session=True)
-    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout + done.stderr
 
 
 def _wait_healthy(api_url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
@@ -192,11 +184,9 @@ def test_scheduled_deployments_run_on_a_worker_and_write_to_s3(
     shutil.copytree(GOLDEN, src)
     run_id = f"e2e-{uuid.uuid4().hex[:8]}"
     params = {"source": str(src), "dest": f"s3://{s3_bucket}/clean", "run_id": run_id, "batch_size": 1}
-    out = _run([*PREFECT, "deployment", "run", "clean-articles/hourly-inbox", "--params", json.dumps(params)],
-               prefect_server.env)
-    found = re.search(r"UUID: ([0-9a-f-]{36})", out)
-    assert found, out
-    flow_run_id = found.group(1)
+    with _api(prefect_server), get_client(sync_client=True) as client:  # = prefect deployment run --params
+        hourly = client.read_deployment_by_name("clean-articles/hourly-inbox")
+        flow_run_id = str(client.create_flow_run_from_deployment(hourly.id, parameters=params).id)
 
     with _api(prefect_server):
         flow_run = _wait_for_run(flow_run_id, timeout=120)
@@ -204,7 +194,6 @@ def test_scheduled_deployments_run_on_a_worker_and_write_to_s3(
         assert flow_run.state.type.value == "COMPLETED", f"{flow_run.state}\n{worker_log[-4000:]}"
 
         with get_client(sync_client=True) as client:
-            hourly = client.read_deployment_by_name("clean-articles/hourly-inbox")
             daily = client.read_deployment_by_name("clean-articles/daily-backfill")
         assert [s.schedule.cron for s in hourly.schedules] == ["7 * * * *"]  # type: ignore[union-attr]
         assert [s.schedule.cron for s in daily.schedules] == ["30 2 * * *"]  # type: ignore[union-attr]
