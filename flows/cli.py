@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--id-field", default="id", help="JSON field with the document id (default: %(default)s)")
     run.add_argument("--url-field", default="url", help="JSON field with the URL (default: %(default)s)")
     run.add_argument("--runner", choices=("threads", "processes", "dask"), default=None,
-                     help="task runner: threads or processes on this machine, or dask (default: see flows/runners.py)")
+                     help="threads or processes on this machine, or dask (default: flows/runners.py)")
     run.add_argument("--dask-address", metavar="tcp://HOST:PORT",
                      help="Dask scheduler to run batches on (implies --runner dask; without it dask is local)")
     run.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
