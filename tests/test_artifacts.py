@@ -69,9 +69,8 @@ def test_run_publishes_artifacts_and_keeps_secrets_out(
     tmp_path: Path, prefect_harness: None, s3_server: LocalS3Server, s3_bucket: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from flows.output import decode_jsonl_gz
     from flows.pipeline import clean_articles
-    from flows.storage import S3Storage
+    from flows.reader import read_documents
 
     for var in AWS_VARS:  # only the block can get this run into the bucket
         monkeypatch.delenv(var, raising=False)
@@ -89,10 +88,10 @@ def test_run_publishes_artifacts_and_keeps_secrets_out(
     flush_logs()
 
     counts = manifest["counts"]
-    assert counts == {"docs_in": 3, "written": 2, "rejected": 1, "quarantined": 0}
-    docs = S3Storage(f"s3://{s3_bucket}/clean", resolve_s3_options(None, name))
-    written = [k for k in docs.list(f"runs/{manifest['run_id']}/documents/")]
-    assert sum(len(decode_jsonl_gz(docs.get(k))) for k in written) == 2
+    assert counts == {"docs_in": 3, "written": 2, "rejected": 1, "quarantined": 0, "duplicates": 0}
+    docs = read_documents(f"s3://{s3_bucket}/clean", run=manifest["run_id"],
+                          options=resolve_s3_options(None, name))
+    assert len(list(docs)) == 2
 
     artifacts = run_artifacts(flow_run_id)
     assert {SUMMARY_KEY, REMOVALS_KEY, PROGRESS_KEY} <= set(artifacts)
@@ -115,16 +114,18 @@ def test_run_publishes_artifacts_and_keeps_secrets_out(
 
 
 def test_failed_batch_names_its_documents_and_is_not_retried(tmp_path: Path, prefect_harness: None) -> None:
-    """A permanent storage error (here: a file where the shard directory must go) fails the batch at once,
-    and the run log names the documents that were not written and the reason."""
+    """A permanent storage error (here: a file where the batch staging directory must go) fails the batch
+    at once, and the run log names the documents that were not written and the reason."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
+    from flows.output import staging_prefix
     from flows.pipeline import clean_articles
 
     dest = tmp_path / "out"
-    (dest / "runs" / "blocked").mkdir(parents=True)
-    (dest / "runs" / "blocked" / "documents").write_text("not a directory")
+    staging = dest / staging_prefix("blocked")
+    staging.mkdir(parents=True)
+    (staging / "batches").write_text("not a directory")
     state = clean_articles(source=str(GOLDEN), dest=str(dest), run_id="blocked", return_state=True)
     assert state.is_failed()
     flow_run_id = state.state_details.flow_run_id
@@ -135,7 +136,7 @@ def test_failed_batch_names_its_documents_and_is_not_retried(tmp_path: Path, pre
     assert len(failed) == 1, run_logs(flow_run_id)
     for doc_id in ("000_ad5899ca170648f4", "003_ccce60bc22adf0cc"):
         assert doc_id in failed[0]
-    assert "FileExistsError" in failed[0]  # the reason
+    assert "NotADirectoryError" in failed[0]  # the reason
     with get_client(sync_client=True) as client:
         this_run = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
         task_runs = client.read_task_runs(flow_run_filter=this_run)

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from flows import output
+from flows.reader import read_documents
 from flows.runners import RUNNERS, make_task_runner, runner_name
-from flows.storage import LocalStorage
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden" / "input"
 
@@ -30,17 +29,11 @@ def dask_cluster() -> Iterator[Any]:
 
 
 def _documents(dest: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """The run's cleaned documents, without the run-specific id, in id order."""
-    storage = LocalStorage(dest)
-    rows = [
-        row
-        for shard in manifest["shards"]
-        if shard["table"] == "documents"
-        for row in output.decode_jsonl_gz(storage.get(shard["key"]))
-    ]
-    for row in rows:
-        row.pop("run_id")
-    return sorted(rows, key=lambda r: r["id"])
+    """The run's cleaned documents, without what names or times the run, in id order."""
+    rows = list(read_documents(str(dest), run=manifest["run_id"]))
+    assert rows
+    return sorted(({k: v for k, v in row.items() if k not in ("run_id", "cleaned_at")} for row in rows),
+                  key=lambda r: r["id"])
 
 
 def _sources(tmp_path: Path, copies: int = 3) -> Path:

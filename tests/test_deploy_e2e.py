@@ -176,7 +176,7 @@ def test_scheduled_deployments_run_on_a_worker_and_write_to_s3(
     from prefect.client.orchestration import get_client
     from prefect_records import everything_recorded, run_artifacts
 
-    from flows.output import decode_jsonl_gz
+    from flows.reader import read_documents
     from flows.storage import S3Options, S3Storage
 
     assert "hourly-inbox" in deployed.deploy_output and "daily-backfill" in deployed.deploy_output
@@ -215,14 +215,14 @@ def test_scheduled_deployments_run_on_a_worker_and_write_to_s3(
     secret = s3_server.credentials["aws_secret_access_key"]
     assert secret not in recorded and secret not in worker_log
 
-    storage = S3Storage(f"s3://{s3_bucket}/clean", S3Options(
+    options = S3Options(
         endpoint_url=s3_server.endpoint_url,
         access_key_id=s3_server.credentials["aws_access_key_id"], secret_access_key=secret,
-    ))
+    )
+    storage = S3Storage(f"s3://{s3_bucket}/clean", options)
     manifests = [k for k in storage.list() if run_id in k and k.endswith("manifest.json")]
     assert len(manifests) == 1, list(storage.list())
     manifest = json.loads(storage.get(manifests[0]))
     assert manifest["counts"]["docs_in"] == manifest["counts"]["written"] == 2
-    shards = [s["key"] for s in manifest["shards"] if s["table"] == "documents"]
-    ids = sorted(row["id"] for key in shards for row in decode_jsonl_gz(storage.get(key)))
+    ids = sorted(row["id"] for row in read_documents(f"s3://{s3_bucket}/clean", run=run_id, options=options))
     assert ids == sorted(p.stem for p in GOLDEN.iterdir())
