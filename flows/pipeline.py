@@ -33,7 +33,7 @@ from .credentials import resolve_s3_options
 from .report import RunProgress, publish_run_report
 from .retries import STORAGE_RETRIES, log_failed_batch
 from .settings import RunSettings, new_run_id
-from .sources import FieldMap, ReadFailure, open_source
+from .sources import FetchOptions, FieldMap, ReadFailure, Source, open_source
 from .storage import Storage, open_storage
 
 T = TypeVar("T")
@@ -281,9 +281,8 @@ def publish_run(settings: RunSettings, run: Run, manifest: dict[str, Any]) -> No
     output.delete_prefix(storage, output.staging_prefix(run.run_id))
 
 
-def clean_all(settings: RunSettings, run: Run, stats: SiteLineStats) -> list[BatchReport]:
+def clean_all(settings: RunSettings, run: Run, stats: SiteLineStats, source: Source) -> list[BatchReport]:
     """Submit every batch (bounded in flight, flat memory); reports in input order."""
-    source = open_source(settings.source, settings.fields)
     context = {"config": settings.cleaning.to_dict(), "dedup": settings.dedup.to_dict(),
                "site": stats.learned_lines(settings.cleaning), "schema": records.SCHEMA_VERSION}
     reports: list[BatchReport] = []
@@ -317,7 +316,8 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
                 "manifest": storage.url_of(entry["manifest"])}
     run = open_run(storage, settings.run_id)
 
-    source = open_source(settings.source, settings.fields)
+    source = open_source(settings.source, settings.fields, fmt=settings.source_format, fetch=settings.fetch,
+                         s3=settings.s3)
     stats = SiteLineStats()
     total_docs = 0
     for batch in batched(source, settings.batch_size):
@@ -328,9 +328,11 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
     progress = RunProgress(total_docs, settings.run_id)
     add_progress_hook(progress)
     try:
-        reports = clean_all(settings, run, stats)
+        reports = clean_all(settings, run, stats, source)
     finally:
         remove_progress_hook(progress)
+        if close := getattr(source, "close", None):  # fetching sources delete their spool
+            close()
     decisions = decide_duplicates(settings, run, reports)
     written = write_tables(settings, run, reports, decisions)
     manifest = write_manifest(settings, run, reports, written, stats)
@@ -362,6 +364,8 @@ def clean_articles(
     format: str = "parquet",
     shard_mb: float = 64.0,
     dedup: dict[str, Any] | None = None,
+    source_format: str = "auto",
+    fetch: dict[str, Any] | None = None,
     credentials_block: str | None = None,
     runner: str | None = None,
     dask_address: str | None = None,
@@ -370,7 +374,8 @@ def clean_articles(
 
     ``config`` holds cleaning options by name (see ``cleaners.Config``), ``dedup`` duplicate detection
     options (see ``cleaners.dedup.DedupConfig``); ``format`` is ``parquet`` or ``jsonl``. Pass the
-    ``run_id`` of an interrupted run to resume it. Returns the run's manifest.
+    ``run_id`` of an interrupted run to resume it. ``source_format`` picks the reader (default: from the
+    URI); ``fetch`` holds FetchOptions by name for URL, feed and sitemap sources. Returns the run's manifest.
     ``credentials_block`` names a ``presswash-s3`` block (else the AWS environment variables apply);
     ``runner``/``dask_address`` pick the task runner for this run (see ``flows.runners``).
     """
@@ -385,6 +390,8 @@ def clean_articles(
         shard_bytes=int(shard_mb * 2**20),
         dedup=dd.DedupConfig(**(dedup or {})),
         run_id=run_id or new_run_id(),
+        source_format=source_format,
+        fetch=FetchOptions.from_dict(fetch),
     )
     with runners.use_task_runner(runner, dask_address) as task_runner:
         manifest = run_pipeline(settings)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from cleaners import Config
 from cleaners.dedup import DedupConfig
 
-from .sources import FieldMap
+from .sources import FetchOptions, FieldMap
 from .storage import S3Options
 
 
@@ -35,6 +35,10 @@ class RunSettings:
     shard_bytes: int = 64 * 2**20
     """Target size of one output shard (uncompressed estimate)."""
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    source_format: str = "auto"
+    """How to read ``source`` (see ``flows.sources.FORMATS``); ``auto`` decides from the URI."""
+    fetch: FetchOptions = field(default_factory=FetchOptions)
+    """Politeness and safety of URL, feed and sitemap sources."""
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,18 +14,20 @@ from pydantic import SecretStr
 from flows.credentials import PresswashS3, block_name, resolve_s3_options
 from flows.local_s3 import LocalS3Server
 from flows.report import PROGRESS_KEY, REMOVALS_KEY, SUMMARY_KEY, removals_table, summary_markdown
+from flows.storage import S3Options, S3Storage
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden" / "input"
 AWS_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
             "AWS_SESSION_TOKEN", "AWS_PROFILE")
 
 
-def _source(tmp_path: Path) -> Path:
-    """The golden articles plus one too short to keep (a rejection with a reason code)."""
-    src = tmp_path / "src"
-    shutil.copytree(GOLDEN, src)
-    (src / "stub.txt").write_text("Read more.\n", encoding="utf-8")
-    return src
+def _inbox(uri: str, options: S3Options) -> str:
+    """An S3 inbox: the golden articles plus one too short to keep (a rejection with a reason code)."""
+    inbox = S3Storage(uri, options)
+    for f in sorted(GOLDEN.iterdir()):
+        inbox.put(f.name, f.read_bytes())
+    inbox.put("stub.txt", b"Read more.\n")
+    return uri
 
 
 def _save_block(server: LocalS3Server) -> str:
@@ -76,10 +77,11 @@ def test_run_publishes_artifacts_and_keeps_secrets_out(
         monkeypatch.delenv(var, raising=False)
     secret = s3_server.credentials["aws_secret_access_key"]
     name = _save_block(s3_server)
-    assert secret not in repr(resolve_s3_options(None, name))
+    s3_options = resolve_s3_options(None, name)  # the block reads the inbox and writes the output
+    assert secret not in repr(s3_options)
 
     state = clean_articles(
-        source=str(_source(tmp_path)), dest=f"s3://{s3_bucket}/clean", batch_size=1,
+        source=_inbox(f"s3://{s3_bucket}/inbox/", s3_options), dest=f"s3://{s3_bucket}/clean", batch_size=1,
         credentials_block=name, return_state=True,
     )
     manifest = state.result()
