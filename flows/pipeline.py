@@ -23,16 +23,18 @@ from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ThreadPoolTaskRunner
 
 import cleaners
 from cleaners import Config, Document, SiteLineStats, is_failure
 from cleaners import dedup as dd
 
-from . import output, records
+from . import output, records, runners
+from .credentials import resolve_s3_options
+from .report import RunProgress, publish_run_report
+from .retries import STORAGE_RETRIES, log_failed_batch
 from .settings import RunSettings, new_run_id
 from .sources import FetchOptions, FieldMap, ReadFailure, Source, open_source
-from .storage import S3Options, Storage, open_storage
+from .storage import Storage, open_storage
 
 T = TypeVar("T")
 ProgressHook = Callable[[int, int], None]
@@ -110,7 +112,7 @@ def gather_site_stats(batch: list[Document], config: Config) -> SiteLineStats:
     return cleaners.site_stats(batch, config)
 
 
-@task(name="clean-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+@task(name="clean-batch", cache_policy=NO_CACHE, **STORAGE_RETRIES, on_failure=[log_failed_batch])
 def clean_batch(
     index: int, fingerprint: str, batch: list[Document | ReadFailure], settings: RunSettings,
     stats: SiteLineStats, run: Run,
@@ -163,7 +165,7 @@ def _staged(storage: Storage, run: Run, report: BatchReport, name: str, cols: li
     return output.get_rows(storage, output.staged_key(run.run_id, report.fingerprint, name), cols)
 
 
-@task(name="decide-duplicates", cache_policy=NO_CACHE)
+@task(name="decide-duplicates", cache_policy=NO_CACHE, **STORAGE_RETRIES)
 def decide_duplicates(
     settings: RunSettings, run: Run, reports: list[BatchReport]
 ) -> dict[DupKey, dd.Duplicate]:
@@ -187,7 +189,7 @@ def decide_duplicates(
     return dd.decide(candidates, settings.dedup, prior=prior)
 
 
-@task(name="write-tables", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+@task(name="write-tables", cache_policy=NO_CACHE, **STORAGE_RETRIES)
 def write_tables(
     settings: RunSettings, run: Run, reports: list[BatchReport], decisions: dict[DupKey, dd.Duplicate]
 ) -> dict[str, Any]:
@@ -222,7 +224,7 @@ def write_tables(
     return {"tables": tables, "duplicates_by_kind": dict(sorted(kinds.items()))}
 
 
-@task(name="write-manifest", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+@task(name="write-manifest", cache_policy=NO_CACHE, **STORAGE_RETRIES)
 def write_manifest(
     settings: RunSettings, run: Run, reports: list[BatchReport], written: dict[str, Any], stats: SiteLineStats
 ) -> dict[str, Any]:
@@ -271,7 +273,7 @@ def write_manifest(
     return manifest
 
 
-@task(name="publish-run", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+@task(name="publish-run", cache_policy=NO_CACHE, **STORAGE_RETRIES)
 def publish_run(settings: RunSettings, run: Run, manifest: dict[str, Any]) -> None:
     """Add the run to the index of completed runs (readers see it from now on), then drop its staging."""
     storage = open_storage(settings.dest, settings.s3)
@@ -317,13 +319,18 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
     source = open_source(settings.source, settings.fields, fmt=settings.source_format, fetch=settings.fetch,
                          s3=settings.s3)
     stats = SiteLineStats()
+    total_docs = 0
     for batch in batched(source, settings.batch_size):
         docs = [item for item in batch if isinstance(item, Document)]
         stats.merge(gather_site_stats(docs, settings.cleaning))
+        total_docs += len(batch)
 
+    progress = RunProgress(total_docs, settings.run_id)
+    add_progress_hook(progress)
     try:
         reports = clean_all(settings, run, stats, source)
     finally:
+        remove_progress_hook(progress)
         if close := getattr(source, "close", None):  # fetching sources delete their spool
             close()
     decisions = decide_duplicates(settings, run, reports)
@@ -342,7 +349,7 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
     return manifest
 
 
-@flow(name="clean-articles", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
+@flow(name="clean-articles", task_runner=runners.default_task_runner(), log_prints=True)
 def clean_articles(
     source: str,
     dest: str,
@@ -359,6 +366,9 @@ def clean_articles(
     dedup: dict[str, Any] | None = None,
     source_format: str = "auto",
     fetch: dict[str, Any] | None = None,
+    credentials_block: str | None = None,
+    runner: str | None = None,
+    dask_address: str | None = None,
 ) -> dict[str, Any]:
     """Clean the articles at ``source`` (a directory or file) into ``dest`` (a directory or s3://bucket/prefix).
 
@@ -366,12 +376,14 @@ def clean_articles(
     options (see ``cleaners.dedup.DedupConfig``); ``format`` is ``parquet`` or ``jsonl``. Pass the
     ``run_id`` of an interrupted run to resume it. ``source_format`` picks the reader (default: from the
     URI); ``fetch`` holds FetchOptions by name for URL, feed and sitemap sources. Returns the run's manifest.
+    ``credentials_block`` names a ``presswash-s3`` block (else the AWS environment variables apply);
+    ``runner``/``dask_address`` pick the task runner for this run (see ``flows.runners``).
     """
     settings = RunSettings(
         source=source,
         dest=dest,
         batch_size=batch_size,
-        s3=S3Options(endpoint_url=endpoint_url),
+        s3=resolve_s3_options(endpoint_url, credentials_block),
         fields=FieldMap(text=text_field, html=html_field, id=id_field, url=url_field),
         cleaning=Config.from_dict(config),
         format=format,
@@ -381,4 +393,7 @@ def clean_articles(
         source_format=source_format,
         fetch=FetchOptions.from_dict(fetch),
     )
-    return run_pipeline(settings)
+    with runners.use_task_runner(runner, dask_address) as task_runner:
+        manifest = run_pipeline(settings)
+    publish_run_report(manifest, runners.describe(task_runner))
+    return manifest
