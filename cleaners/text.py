@@ -37,23 +37,36 @@ def guess_title(lines: Sequence[str]) -> str | None:
     return None
 
 
-def _apply_guard(lines: Sequence[str], verdicts: list[Verdict | None], config: Config) -> bool:
-    """Over-removal guard: undo risky removals when they would take too much of the document.
+def _apply_guard(lines: Sequence[str], verdicts: list[Verdict | None], config: Config) -> list[str]:
+    """Over-removal guard: undo risky removals where they are unlikely to be right; returns flags.
 
-    Returns True when it fired (the caller flags the document).
+    Two cases keep the lines that risky rules (and unsure model decisions) would remove:
+
+    - ``clean-input-guard``: the document shows less boilerplate evidence than ``guard_min_evidence``
+      (rule hits and sure model removals), so it is probably clean already and unsure removals
+      would eat article text;
+    - ``over-removal-guard``: the risky removals would take more than ``guard_max_removed_share`` of
+      the document's words.
     """
     if not config.guard_enabled:
-        return False
-    total = sum(len(line.split()) for line in lines) or 1
-    removed = sum(len(line.split()) for line, v in zip(lines, verdicts, strict=True) if v is not None)
-    if removed / total <= config.guard_max_removed_share:
-        return False
-    fired = False
-    for i, v in enumerate(verdicts):
-        if v is not None and v.risky:
-            verdicts[i] = None
-            fired = True
-    return fired
+        return []
+    risky = [i for i, v in enumerate(verdicts) if v is not None and v.risky]
+    if not risky:
+        return []
+    evidence = sum(1 for v in verdicts if v is not None and not v.risky)
+    flag = None
+    if evidence < config.guard_min_evidence:
+        flag = "clean-input-guard"
+    else:
+        total = sum(len(line.split()) for line in lines) or 1
+        removed = sum(len(lines[i].split()) for i in risky)
+        if removed / total > config.guard_max_removed_share:
+            flag = "over-removal-guard"
+    if flag is None:
+        return []
+    for i in risky:
+        verdicts[i] = None
+    return [flag]
 
 
 def clean_lines(
@@ -66,7 +79,7 @@ def clean_lines(
 ) -> CleanResult:
     """Classify lines, apply the guard, assemble the text and judge the document."""
     verdicts = classify_lines(lines, config, site_boilerplate=site_boilerplate)
-    flags = ["over-removal-guard"] if _apply_guard(lines, verdicts, config) else []
+    flags = _apply_guard(lines, verdicts, config)
     removed = [
         Removal(v.rule_id, line.strip(), i, v.reason, v.score)
         for i, (line, v) in enumerate(zip(lines, verdicts, strict=True))
