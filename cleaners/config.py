@@ -31,6 +31,9 @@ class Config:
     """Model removals with a content probability under this are not risky (the guard keeps the rest)."""
     model_file: str = "line_model.json"
     """Which weights file in ``cleaners/data`` the line classifier uses (evaluation swaps in others)."""
+    section_min_prose_words: int = 60
+    """A section-start rule (e.g. a comment section heading) only applies after this many words of
+    prose, so a heading above or inside the article's first paragraphs never cuts the article."""
     guard_min_evidence: int = 1
     """Clean-input guard: a document with fewer confident removals (non-risky rules, sure model
     decisions) than this reads as already clean; its risky removals are undone and it is flagged."""

@@ -36,7 +36,7 @@ from benchdata import (  # noqa: E402
 )
 
 from cleaners import DEFAULT_CONFIG  # noqa: E402
-from cleaners.classify import _zone, catalogue  # noqa: E402
+from cleaners.classify import _zone, catalogue, section_start  # noqa: E402
 from cleaners.encoding import repair_text  # noqa: E402
 from cleaners.features import NAMES, document_features  # noqa: E402
 from cleaners.model_line import STAGE2_NAMES, model_from_json, predict, stage2_rows  # noqa: E402
@@ -67,8 +67,10 @@ def prepare(record: Record, bench: str) -> Page:
     prose = [j for j, info in enumerate(infos) if info.prose]
     first, last = (prose[0], prose[-1]) if prose else (len(infos), -1)
     cat = catalogue(DEFAULT_CONFIG.disabled_rules)
+    section = section_start(cat, infos, DEFAULT_CONFIG.section_min_prose_words)
+    cut = section[0] if section else len(infos)
     ruled = [
-        cat.match(info.text, len(info.text.split()), _zone(j, first, last)) is not None
+        j >= cut or cat.match(info.text, len(info.text.split()), _zone(j, first, last)) is not None
         for j, info in enumerate(infos)
     ]
     label = line_labeller(record)
