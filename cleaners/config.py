@@ -27,10 +27,13 @@ class Config:
     """Apply the learned line classifier (rule id ``model.line-classifier``) after the rule catalogue."""
     model_threshold: float | None = None
     """Lines whose content probability falls below this are removed; None: the model's tuned threshold."""
-    model_confident_below: float = 0.1
+    model_confident_below: float = 0.05
     """Model removals with a content probability under this are not risky (the guard keeps the rest)."""
     model_file: str = "line_model.json"
     """Which weights file in ``cleaners/data`` the line classifier uses (evaluation swaps in others)."""
+    guard_strong_evidence: int = 5
+    """Over-removal guard: with at least this many confident removals the document is known to carry
+    furniture, and the guard gives back only the risky lines that read like prose."""
     section_min_prose_words: int = 60
     """A section-start rule (e.g. a comment section heading) only applies after this many words of
     prose, so a heading above or inside the article's first paragraphs never cuts the article."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .classify import Verdict, classify_lines
+from .classify import Verdict, classify_lines, is_prose
 from .config import DEFAULT_CONFIG, Config
 from .encoding import repair_text
 from .model import CleanResult, Removal
@@ -46,7 +46,9 @@ def _apply_guard(lines: Sequence[str], verdicts: list[Verdict | None], config: C
       (rule hits and sure model removals), so it is probably clean already and unsure removals
       would eat article text;
     - ``over-removal-guard``: the risky removals would take more than ``guard_max_removed_share`` of
-      the document's words.
+      the document's words; when the document also shows ``guard_strong_evidence`` confident removals,
+      only the risky lines that read like prose come back (a page of furniture around a missing
+      article stays clean of its menus).
     """
     if not config.guard_enabled:
         return []
@@ -54,17 +56,18 @@ def _apply_guard(lines: Sequence[str], verdicts: list[Verdict | None], config: C
     if not risky:
         return []
     evidence = sum(1 for v in verdicts if v is not None and not v.risky)
-    flag = None
     if evidence < config.guard_min_evidence:
-        flag = "clean-input-guard"
+        keep, flag = risky, "clean-input-guard"
     else:
         total = sum(len(line.split()) for line in lines) or 1
         removed = sum(len(lines[i].split()) for i in risky)
-        if removed / total > config.guard_max_removed_share:
-            flag = "over-removal-guard"
-    if flag is None:
-        return []
-    for i in risky:
+        if removed / total <= config.guard_max_removed_share:
+            return []
+        # Little boilerplate evidence: the classifier is probably lost, give every risky line back.
+        # Much evidence: the page is mostly furniture around a missing article, give back prose only.
+        strong = evidence >= config.guard_strong_evidence
+        keep, flag = [i for i in risky if not strong or is_prose(lines[i])], "over-removal-guard"
+    for i in keep:
         verdicts[i] = None
     return [flag]
 
