@@ -153,7 +153,7 @@ def _headline(infos: Sequence[LineInfo]) -> bool:
     """The first line reads like the article's headline: short, no full stop, right before prose."""
     head = infos[0]
     return (
-        len(infos) > 1 and infos[1].prose and not head.prose and 3 <= head.words <= 25
+        len(infos) > 1 and infos[1].prose and not head.prose and head.words <= 25
         and not head.text.endswith((".", ":", ";", ","))
     )
 

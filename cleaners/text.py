@@ -109,7 +109,8 @@ def clean_text(
 ) -> CleanResult:
     """Clean one plain-text article.
 
-    >>> r = clean_text("A headline\\n\\n" + "Body text of the story goes on. " * 5 + "\\n\\nHave a tip we should know?")
+    >>> body = "Body text of the story goes on. " * 5
+    >>> r = clean_text("A headline\\n\\n" + body + "\\n\\nHave a tip we should know?")
     >>> r.text.endswith("goes on.")
     True
     >>> [(x.rule_id, x.line) for x in r.removed]

@@ -83,8 +83,24 @@ def test_combined_catalogue_agrees_with_single_rules() -> None:
 
 
 def test_over_removal_guard_flags_and_keeps_risky_lines() -> None:
-    config = Config(guard_max_removed_share=0.0, guard_min_evidence=0)
+    config = Config(guard_max_removed_share=0.0, guard_min_evidence=0, guard_strong_evidence=1000)
     result = clean_text("\n".join(PAGE), config=config)
     assert "over-removal-guard" in result.flags
     assert all(r.rule_id != MODEL_RULE_ID or (r.score or 0) > 1 - config.model_confident_below
                for r in result.removed)
+
+
+def test_over_removal_guard_on_furniture_pages_gives_back_prose_only() -> None:
+    teaser = ("Officials said on Monday that the harbour works would take another two years to finish, "
+              "according to a report.")
+    page = [*PAGE[:5], teaser, *PAGE[-8:]]
+    guarded = clean_text("\n".join(page), config=Config(guard_max_removed_share=0.0, guard_strong_evidence=1))
+    assert "over-removal-guard" in guarded.flags
+    assert "Politics" not in guarded.text and "Ten things to do" not in guarded.text
+    assert teaser in guarded.text
+
+
+def test_clean_input_guard_keeps_unsure_removals_without_evidence() -> None:
+    lines = ["Railway line to be rebuilt after floods", *BODY, "Train times will be published in May"]
+    result = clean_text("\n\n".join(lines))
+    assert "Train times will be published in May" in result.text
