@@ -21,7 +21,7 @@ _DATE_TIME = re.compile(
     r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b|\b(19|20)\d{2}\b.{0,12}\b\d{1,2}\b|"
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\b\d{1,2}\.? "
     r"(jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)[a-zä]*\b|"
-    r"\b(\d+|an?|one) (min|minute|hour|day|week|month|year)s? ago\b|\bvor \d+ (min|stunden?|tagen)\b|"
+    r"\b\d+ (min|minute|hour|day|week|month|year)s? ago\b|\bvor \d+ (min|stunden?|tagen)\b|"
     r"\d+年\d+月|\d+月\d+日",
     re.I,
 )
@@ -85,31 +85,46 @@ _MAX_KW_TOKENS = 40
 
 @dataclass(frozen=True)
 class _Vocabulary:
-    phrases: dict[str, int]
-    """phrase (space-joined, up to 3 words) -> group bit"""
-    prefixes: dict[int, dict[str, int]]
-    """prefix length -> prefix -> group bits"""
+    words: dict[str, int]
+    """single word -> group bits"""
+    phrases: dict[str, tuple[tuple[str, int, int], ...]]
+    """last word of a multi-word phrase -> (phrase, its word count, group bits)"""
+    stems: dict[str, tuple[tuple[str, int], ...]]
+    """first three letters of a stem ('subscrib*') -> (stem, group bits)"""
     cjk: re.Pattern[str]
     cjk_groups: dict[str, int]
 
 
 def _vocabulary() -> _Vocabulary:
-    phrases: dict[str, int] = {}
-    prefixes: dict[int, dict[str, int]] = {}
+    words: dict[str, int] = {}
+    multi: dict[str, int] = {}
+    stems: dict[str, int] = {}
     cjk_groups: dict[str, int] = {}
     for bit, pattern in enumerate(_KW_GROUPS.values()):
         for entry in pattern.split("|"):
             if _CJK.search(entry):
                 cjk_groups[entry] = cjk_groups.get(entry, 0) | 1 << bit
             elif entry.endswith("*"):
-                stem = entry[:-1]
-                table = prefixes.setdefault(len(stem), {})
-                table[stem] = table.get(stem, 0) | 1 << bit
+                stems[entry[:-1]] = stems.get(entry[:-1], 0) | 1 << bit
             else:
-                key = " ".join(_WORD.findall(entry))
-                phrases[key] = phrases.get(key, 0) | 1 << bit
+                toks = _WORD.findall(entry)
+                table = words if len(toks) == 1 else multi
+                key = " ".join(toks)
+                table[key] = table.get(key, 0) | 1 << bit
+    phrases: dict[str, list[tuple[str, int, int]]] = {}
+    for key, bits in multi.items():
+        phrases.setdefault(key.rsplit(" ", 1)[1], []).append((key, key.count(" ") + 1, bits))
+    by_head: dict[str, list[tuple[str, int]]] = {}
+    for stem, bits in stems.items():
+        by_head.setdefault(stem[:3], []).append((stem, bits))
     cjk = re.compile("|".join(sorted(map(re.escape, cjk_groups), key=len, reverse=True)))
-    return _Vocabulary(phrases, prefixes, cjk, cjk_groups)
+    return _Vocabulary(
+        words,
+        {k: tuple(v) for k, v in phrases.items()},
+        {k: tuple(v) for k, v in by_head.items()},
+        cjk,
+        cjk_groups,
+    )
 
 
 _VOCAB = _vocabulary()
@@ -119,16 +134,20 @@ def vocabulary_bits(line: str) -> int:
     """Bit ``g`` is set when the line holds a word or phrase of vocabulary group ``g``."""
     toks = _WORD.findall(line.lower())[:_MAX_KW_TOKENS]
     bits = 0
-    phrases, prefixes = _VOCAB.phrases, _VOCAB.prefixes
+    words, phrases, stems = _VOCAB.words, _VOCAB.phrases, _VOCAB.stems
+    for tok in set(toks) & words.keys():
+        bits |= words[tok]
     for k, tok in enumerate(toks):
-        bits |= phrases.get(tok, 0)
-        if k >= 1:
-            bits |= phrases.get(toks[k - 1] + " " + tok, 0)
-            if k >= 2:
-                bits |= phrases.get(toks[k - 2] + " " + toks[k - 1] + " " + tok, 0)
-        for n, table in prefixes.items():
-            if len(tok) >= n:
-                bits |= table.get(tok[:n], 0)
+        candidates = phrases.get(tok)
+        if candidates:
+            for phrase, n, b in candidates:
+                if k + 1 >= n and " ".join(toks[k + 1 - n : k + 1]) == phrase:
+                    bits |= b
+        heads = stems.get(tok[:3])
+        if heads:
+            for stem, b in heads:
+                if tok.startswith(stem):
+                    bits |= b
     if _CJK.search(line):
         for m in _VOCAB.cjk.finditer(line):
             bits |= _VOCAB.cjk_groups[m.group()]
@@ -160,6 +179,18 @@ def line_info(line: str) -> LineInfo:
     return LineInfo(line, words, words >= 12 and _SENTENCE_END.search(line) is not None)
 
 
+_DIGIT = re.compile(r"\d")
+_CREDIT_HINTS = (
+    "(", ":", "/", "getty", "reuters", "afp", "dpa", "shutterstock", "istock", "photo", "image", "of",
+)
+
+
+def _maybe_credit(line: str) -> bool:
+    """A cheap necessary condition for :data:`_CREDIT` (substring tests run in C)."""
+    lower = line.lower()
+    return any(h in lower for h in _CREDIT_HINTS)
+
+
 _SHORT = 30
 """Pattern features are only looked for in lines of at most this many words (long lines are prose)."""
 
@@ -177,6 +208,7 @@ def _own(line: str, words: int) -> tuple[list[float], int]:
     bins = [1.0 if words <= b else 0.0 for b in _LEN_BINS]
     ends = line[-1:]
     short = words <= _SHORT
+    has_digit = digits > 0 or (len(line) > len(sample) and _DIGIT.search(line) is not None)
     bits = vocabulary_bits(line)
     kw = [float(bits >> g & 1) for g in range(len(_KW_GROUPS))]
     return [
@@ -190,13 +222,13 @@ def _own(line: str, words: int) -> tuple[list[float], int]:
         1.0 if letters >= 2 and sample.upper() == sample else 0.0,
         digits / nonspace,
         letters / nonspace,
-        1.0 if short and _URL.search(line) else 0.0,
-        1.0 if short and _EMAIL_HANDLE.search(line) else 0.0,
+        1.0 if short and "." in line and _URL.search(line) else 0.0,
+        1.0 if short and ("@" in line or "#" in line) and _EMAIL_HANDLE.search(line) else 0.0,
         1.0 if short and _SEPARATORS.search(line) else 0.0,
         min(line.count(",") / (words or 1), 1.0),
-        1.0 if short and _DATE_TIME.search(line) else 0.0,
-        1.0 if short and _COUNTER.search(line) else 0.0,
-        1.0 if short and _CREDIT.search(line) else 0.0,
+        1.0 if short and has_digit and _DATE_TIME.search(line) else 0.0,
+        1.0 if short and has_digit and _COUNTER.search(line) else 0.0,
+        1.0 if short and _maybe_credit(line) and _CREDIT.search(line) else 0.0,
         1.0 if short and _BYLINE.search(line) else 0.0,
         1.0 if _QUOTE.search(line) else 0.0,
         *kw,

@@ -43,6 +43,7 @@ from cleaners.model_line import STAGE2_NAMES, model_from_json, predict, stage2_r
 from cleaners.text import split_lines  # noqa: E402
 
 DATA = ROOT / "cleaners" / "data"
+LOG_WORDS = NAMES.index("log_words")
 L2 = 1.0
 SNIPPET_WEIGHT = 3.0
 BENCHES = ("scrapinghub_text", "trafilatura_text", "gold_as_input")
@@ -107,7 +108,7 @@ def training_rows(pages: list[Page], rows_of: list[list[list[float]]]) -> tuple[
                 continue
             xs.append(row)
             ys.append(lab)
-            ws.append(weight * info_row[NAMES.index("log_words")])
+            ws.append(weight * info_row[LOG_WORDS])
     return np.array(xs), np.array(ys), np.array(ws)
 
 

@@ -67,7 +67,7 @@ def test_model_ships_and_is_deterministic() -> None:
     assert classify_lines(PAGE, Config()) == classify_lines(PAGE, Config())
 
 
-def test_combined_catalogue_agrees_with_single_rules() -> None:
+def test_catalogue_match_agrees_with_single_rules() -> None:
     cat = catalogue(frozenset())
     rules = [r for r, *_ in cat.rules]
     samples = [ex for r in rules for ex in (*r.examples, *r.counterexamples)]

@@ -20,10 +20,12 @@ import benchdata
 
 MARGIN = 0.01
 FLOORS = {  # metric reached on the dev half, before the margin
-    ("scrapinghub_text", "f1"): 0.8646,
-    ("trafilatura_text", "f1"): 0.8355,
-    ("gold_as_input", "recall"): 0.9749,
+    ("scrapinghub_text", "f1"): 0.8697,
+    ("trafilatura_text", "f1"): 0.8453,
+    ("gold_as_input", "recall"): 0.9962,
 }
+ABSOLUTE = {("gold_as_input", "recall"): 0.99}
+"""Hard requirements that hold whatever the margin: clean articles come through intact."""
 
 
 def _predictions(records: list[dict]) -> dict[str, str]:
@@ -40,5 +42,5 @@ def test_dev_benchmark_does_not_regress(bench: str, metric: str) -> None:
     if bench == "gold_as_input":
         records = benchdata.gold_as_input(records)
     got = score(records, _predictions(records))[metric]
-    floor = FLOORS[(bench, metric)] - MARGIN
+    floor = max(FLOORS[(bench, metric)] - MARGIN, ABSOLUTE.get((bench, metric), 0.0))
     assert got >= floor, f"{bench} {metric} {got:.4f} fell below {floor:.4f}"
