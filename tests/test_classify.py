@@ -104,3 +104,18 @@ def test_clean_input_guard_keeps_unsure_removals_without_evidence() -> None:
     lines = ["Railway line to be rebuilt after floods", *BODY, "Train times will be published in May"]
     result = clean_text("\n\n".join(lines))
     assert "Train times will be published in May" in result.text
+
+
+def test_comment_section_goes_after_the_article_but_never_cuts_it() -> None:
+    comments = [
+        "34 responses to “Railway line to be rebuilt after floods”",
+        "It is about time this happened, the buses have been a nightmare for everyone in the valley all year.",
+        "Three years is far too long, they should hire more crews and get this finished before next winter.",
+    ]
+    result = clean_text("\n".join(["Railway line to be rebuilt after floods", *BODY, *comments]))
+    assert all(para in result.text for para in BODY)
+    assert not any(c in result.text for c in comments)
+    assert {r.rule_id for r in result.removed if r.line in comments} == {"comments.section"}
+    # a comment heading above the article (e.g. a counter near the byline) removes nothing after it
+    early = clean_text("\n".join(["Comments (3)", *BODY]))
+    assert all(para in early.text for para in BODY)
