@@ -109,7 +109,7 @@ def test_clean_input_guard_keeps_unsure_removals_without_evidence() -> None:
 def test_comment_section_goes_after_the_article_but_never_cuts_it() -> None:
     comments = [
         "34 responses to “Railway line to be rebuilt after floods”",
-        "It is about time this happened, the buses have been a nightmare for everyone in the valley all year.",
+        "It is about time this happened, the buses have been a nightmare for everyone in the valley.",
         "Three years is far too long, they should hire more crews and get this finished before next winter.",
     ]
     result = clean_text("\n".join(["Railway line to be rebuilt after floods", *BODY, *comments]))
