@@ -106,17 +106,19 @@ def classify_lines(
     config: Config,
     *,
     site_boilerplate: frozenset[str] | None = None,
+    line_model: bool = True,
 ) -> list[Verdict | None]:
     """One verdict (or None: keep) per line.
 
     ``site_boilerplate`` holds the normalised lines learned to repeat across this document's site.
+    ``line_model``: also apply the learned classifier (trained on raw paragraph-scraper text).
     """
     from .sitewide import line_key
 
     verdicts: list[Verdict | None] = [None] * len(lines)
     if not config.remove_boilerplate:
         return verdicts
-    use_model = config.model_enabled and config.rule_enabled(MODEL_RULE_ID)
+    use_model = line_model and config.model_enabled and config.rule_enabled(MODEL_RULE_ID)
     model = load_model(config.model_file) if use_model else None
     index, rows, infos = document_features(lines)
     prose = [j for j, info in enumerate(infos) if info.prose]

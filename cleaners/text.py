@@ -79,9 +79,16 @@ def clean_lines(
     doc_id: str = "",
     title: str | None = None,
     site_boilerplate: frozenset[str] | None = None,
+    line_model: bool = False,
 ) -> CleanResult:
-    """Classify lines, apply the guard, assemble the text and judge the document."""
-    verdicts = classify_lines(lines, config, site_boilerplate=site_boilerplate)
+    """Classify lines, apply the guard, assemble the text and judge the document.
+
+    ``line_model`` turns on the learned line classifier. It is trained on raw paragraph-scraper text
+    (article plus page furniture), so :func:`clean_text` turns it on; callers that pass text an
+    extractor already reduced to the article (``clean_html``) get the rule catalogue only, which keeps
+    extracted articles intact (measured: the classifier would cost ~0.012 F1 on scrapinghub_html).
+    """
+    verdicts = classify_lines(lines, config, site_boilerplate=site_boilerplate, line_model=line_model)
     flags = _apply_guard(lines, verdicts, config)
     removed = [
         Removal(v.rule_id, line.strip(), i, v.reason, v.score)
@@ -118,7 +125,9 @@ def clean_text(
     """
     config = config or DEFAULT_CONFIG
     repaired, fixes = repair_text(text, config)
-    result = clean_lines(split_lines(repaired), config, doc_id=doc_id, site_boilerplate=site_boilerplate)
+    result = clean_lines(
+        split_lines(repaired), config, doc_id=doc_id, site_boilerplate=site_boilerplate, line_model=True
+    )
     result.url = url
     result.encoding_fixes = fixes
     return result
