@@ -25,7 +25,14 @@ Record = dict[str, Any]
 
 
 def bench_dir() -> Path:
-    return Path(os.environ.get("PRESSWASH_BENCH_DIR", ROOT.parent / "shared" / "bench"))
+    """$PRESSWASH_BENCH_DIR, else ``../shared/bench`` beside the repo root (or beside one of its
+    parents, for a git worktree nested one level deeper)."""
+    if env := os.environ.get("PRESSWASH_BENCH_DIR"):
+        return Path(env)
+    for parent in ROOT.parents:
+        if (parent / "shared" / "bench").is_dir():
+            return parent / "shared" / "bench"
+    return ROOT.parent / "shared" / "bench"
 
 
 def bench_path(name: str) -> Path:
