@@ -44,7 +44,7 @@ from cleaners.text import split_lines  # noqa: E402
 
 DATA = ROOT / "cleaners" / "data"
 LOG_WORDS = NAMES.index("log_words")
-L2 = 1.0
+L2 = 10.0
 SNIPPET_WEIGHT = 3.0
 BENCHES = ("scrapinghub_text", "trafilatura_text", "gold_as_input")
 GOLD_OBJECTIVE_WEIGHT = 0.5

@@ -20,9 +20,9 @@ import benchdata
 
 MARGIN = 0.01
 FLOORS = {  # metric reached on the dev half, before the margin
-    ("scrapinghub_text", "f1"): 0.8687,
-    ("trafilatura_text", "f1"): 0.8433,
-    ("gold_as_input", "recall"): 0.9973,
+    ("scrapinghub_text", "f1"): 0.8664,
+    ("trafilatura_text", "f1"): 0.8422,
+    ("gold_as_input", "recall"): 0.9914,
 }
 ABSOLUTE = {("gold_as_input", "recall"): 0.99}
 """Hard requirements that hold whatever the margin: clean articles come through intact."""
