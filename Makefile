@@ -20,11 +20,16 @@ demo: $(STAMP)
 	$(PY) scripts/demo.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check cleaners flows tests scripts
+	$(VENV)/bin/ruff check cleaners flows tests scripts benchmarks
 	$(VENV)/bin/mypy
 
 test: lint
 	$(PY) -m pytest -q
+
+# Dev benchmark table (raw vs presswash, in-sample and page-level cross-validated, removals per rule id).
+# The bench lives in ../shared/bench beside the checkout; override with PRESSWASH_BENCH_DIR.
+eval: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(PY) benchmarks/eval.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo .bench
