@@ -10,8 +10,8 @@ import re
 import unicodedata
 
 import ftfy
-from ftfy.badness import is_bad
 
+from .badness_scan import looks_bad
 from .config import Config
 
 _BOMS = (
@@ -25,7 +25,17 @@ _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
 
 # Cheap signs that ftfy may have something to do besides mojibake (which `is_bad` detects).
-_NEEDS_FTFY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r\x1b\u2028\u2029\ufb00-\ufb06\ud800-\udfff]|&#?\w{1,10};")
+# Split in two (a single character class is searched far faster than an alternation); same answers.
+_NEEDS_FTFY_CHARS = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r\x1b\u2028\u2029\ufb00-\ufb06\ud800-\udfff]"
+)
+_HTML_ENTITY = re.compile(r"&#?\w{1,10};")
+
+
+def _needs_ftfy(text: str) -> bool:
+    if _NEEDS_FTFY_CHARS.search(text) is not None:
+        return True
+    return "&" in text and _HTML_ENTITY.search(text) is not None
 
 
 def _codec(name: str) -> str | None:
@@ -88,12 +98,8 @@ def needs_repair(text: str, config: Config) -> bool:
     if config.uncurl_quotes and any(q in text for q in "‘’“”"):
         return True
     if text.isascii():
-        return _NEEDS_FTFY.search(text) is not None
-    return (
-        _NEEDS_FTFY.search(text) is not None
-        or not unicodedata.is_normalized("NFC", text)
-        or is_bad(text)
-    )
+        return _needs_ftfy(text)
+    return _needs_ftfy(text) or not unicodedata.is_normalized("NFC", text) or looks_bad(text)
 
 
 def repair_text(text: str, config: Config) -> tuple[str, list[str]]:

@@ -13,21 +13,28 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
-import cleaners
 from cleaners import Config, Document, SiteLineStats, is_failure
 
-from . import output, records
+from . import output, parallel, records
 from .settings import RunSettings
 from .sources import FieldMap, ReadFailure, open_source
 from .storage import S3Options, open_storage
 
 T = TypeVar("T")
+
+
+def opaque(value: T) -> T:
+    """Hand a large value to a task without Prefect walking all of it in search of futures."""
+    return cast(T, quote(value))
+
+
 ProgressHook = Callable[[int, int], None]
 _progress_hooks: list[ProgressHook] = []
 
@@ -61,7 +68,7 @@ class BatchReport:
 
 @task(name="gather-site-stats", cache_policy=NO_CACHE)
 def gather_site_stats(batch: list[Document], config: Config) -> SiteLineStats:
-    return cleaners.site_stats(batch, config)
+    return parallel.site_stats(batch, config)  # in a worker process when the pass has a pool
 
 
 @task(name="clean-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
@@ -79,7 +86,7 @@ def clean_batch(
             held.append(records.failure_record(item, settings.run_id))
             report.quarantined += 1
             report.rejected_by_code[item.code] += 1
-    for doc, result in zip(docs, cleaners.clean_documents(docs, settings.cleaning, stats=stats), strict=True):
+    for doc, result in zip(docs, parallel.clean(docs, settings.cleaning, stats), strict=True):
         report.removed_by_rule.update(result.removed_by_rule())
         if result.rejected is None:
             kept.append(records.document_record(result, settings.run_id))
@@ -144,29 +151,36 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
     open_storage(settings.dest, settings.s3, create=True)
 
     stats = SiteLineStats()
-    for batch in batched(source, settings.batch_size):
-        docs = [item for item in batch if isinstance(item, Document)]
-        stats.merge(gather_site_stats(docs, settings.cleaning))
+    with parallel.worker_pool(settings.max_workers):  # CPU-bound passes use every core
+        gathering = []
+        for batch in batched(source, settings.batch_size):
+            docs = [item for item in batch if isinstance(item, Document)]
+            gathering.append(gather_site_stats.submit(opaque(docs), settings.cleaning))
+            if len(gathering) >= settings.max_workers * 2:
+                stats.merge(gathering.pop(0).result())
+        for gathered in gathering:
+            stats.merge(gathered.result())
 
     reports: list[BatchReport] = []
     pending = []
     done_docs = 0
-    for index, batch in enumerate(batched(source, settings.batch_size)):
-        pending.append(clean_batch.submit(index, batch, settings, stats))
-        if len(pending) >= settings.max_workers * 2:  # bounded in-flight batches: flat memory
-            report = pending.pop(0).result()
+    with parallel.worker_pool(settings.max_workers, stats):
+        for index, batch in enumerate(batched(source, settings.batch_size)):
+            pending.append(clean_batch.submit(index, opaque(batch), settings, opaque(stats)))
+            if len(pending) >= settings.max_workers * 2:  # bounded in-flight batches: flat memory
+                report = pending.pop(0).result()
+                reports.append(report)
+                done_docs += report.docs_in
+                for hook in list(_progress_hooks):
+                    hook(done_docs, len(reports))
+        for future in pending:
+            report = future.result()
             reports.append(report)
             done_docs += report.docs_in
             for hook in list(_progress_hooks):
                 hook(done_docs, len(reports))
-    for future in pending:
-        report = future.result()
-        reports.append(report)
-        done_docs += report.docs_in
-        for hook in list(_progress_hooks):
-            hook(done_docs, len(reports))
 
-    manifest = write_manifest(settings, reports, stats, started)
+    manifest = write_manifest(settings, opaque(reports), opaque(stats), started)
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
     manifest["manifest"] = open_storage(settings.dest, settings.s3).url_of(output.manifest_key(settings.run_id))
     counts = manifest["counts"]

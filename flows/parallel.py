@@ -1,0 +1,70 @@
+"""Run the CPU-bound, pure part of a batch (cleaning, site statistics) in worker processes.
+
+Cleaning is pure Python, so threads do not help (the GIL); Prefect tasks stay on threads and hand their
+batch to a process pool that lives for one pass of a run. The run's site statistics go to each worker
+once (pool initializer), not with every batch. Without an active pool everything runs in-process, so the
+results are the same either way (tests/test_fast_path.py proves it).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+
+import cleaners
+from cleaners import CleanResult, Config, Document, SiteLineStats
+
+_worker_stats: SiteLineStats | None = None
+_active: ProcessPoolExecutor | None = None
+
+
+def _init_worker(stats: SiteLineStats | None) -> None:
+    global _worker_stats
+    _worker_stats = stats
+
+
+def _clean_in_worker(docs: list[Document], config: Config) -> list[CleanResult]:
+    return list(cleaners.clean_documents(docs, config, stats=_worker_stats))
+
+
+def _stats_in_worker(docs: list[Document], config: Config) -> SiteLineStats:
+    return cleaners.site_stats(docs, config)
+
+
+@contextmanager
+def worker_pool(workers: int, stats: SiteLineStats | None = None) -> Iterator[None]:
+    """Within this block, ``clean``/``site_stats`` run in ``workers`` processes (none if workers <= 1)."""
+    global _active
+    if workers <= 1:
+        yield
+        return
+    # spawn, not fork: the flow process runs threads (Prefect's event loop), which fork does not copy safely
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(stats,))
+    previous, _active = _active, pool
+    try:
+        yield
+    finally:
+        _active = previous
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def clean(docs: list[Document], config: Config, stats: SiteLineStats) -> list[CleanResult]:
+    """``cleaners.clean_documents(docs, config, stats=stats)``, in a worker when a pool is active.
+
+    The pool's workers hold the statistics they were started with: pass the same ``stats``.
+    """
+    pool = _active
+    if pool is None or not docs:
+        return list(cleaners.clean_documents(docs, config, stats=stats))
+    return pool.submit(_clean_in_worker, docs, config).result()
+
+
+def site_stats(docs: list[Document], config: Config) -> SiteLineStats:
+    """``cleaners.site_stats(docs, config)``, in a worker when a pool is active."""
+    pool = _active
+    if pool is None or not docs:
+        return cleaners.site_stats(docs, config)
+    return pool.submit(_stats_in_worker, docs, config).result()
