@@ -12,6 +12,8 @@ import gzip
 import json
 import re
 
+from conftest import bench_file
+from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,9 +21,6 @@ from cleaners import Config, Document, SiteLineStats, clean_documents
 from cleaners.badness_scan import looks_bad
 from cleaners.encoding import _needs_ftfy
 from flows import parallel
-from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
-
-from conftest import bench_file
 
 
 def _mojibake(text: str) -> str:
