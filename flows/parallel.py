@@ -33,13 +33,34 @@ def _stats_in_worker(docs: list[Document], config: Config) -> SiteLineStats:
     return cleaners.site_stats(docs, config)
 
 
+def for_cleaning(stats: SiteLineStats, config: Config) -> SiteLineStats:
+    """The part of the run's statistics that cleaning reads: per site, the document count and the lines
+    that are boilerplate (``boilerplate(config)`` is unchanged). A run's full statistics hold every short
+    line of every document; workers need only the few repeated ones, so this is what they are sent."""
+    learned = stats.boilerplate(config)
+    pruned = SiteLineStats()
+    pruned.docs.update(stats.docs)
+    for site, keys in learned.items():
+        pruned.lines[site].update({key: stats.lines[site][key] for key in keys})
+    if pruned.boilerplate(config) != learned:  # SiteLineStats changed shape: send it whole
+        return stats
+    return pruned
+
+
 @contextmanager
-def worker_pool(workers: int, stats: SiteLineStats | None = None) -> Iterator[None]:
-    """Within this block, ``clean``/``site_stats`` run in ``workers`` processes (none if workers <= 1)."""
+def worker_pool(
+    workers: int, stats: SiteLineStats | None = None, config: Config | None = None
+) -> Iterator[None]:
+    """Within this block, ``clean``/``site_stats`` run in ``workers`` processes (none if workers <= 1).
+
+    ``stats`` (with the ``config`` that cleaning will use) go to each worker once, for ``clean``.
+    """
     global _active
     if workers <= 1:
         yield
         return
+    if stats is not None and config is not None:
+        stats = for_cleaning(stats, config)
     # spawn, not fork: the flow process runs threads (Prefect's event loop), which fork does not copy safely
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(stats,))
@@ -54,7 +75,7 @@ def worker_pool(workers: int, stats: SiteLineStats | None = None) -> Iterator[No
 def clean(docs: list[Document], config: Config, stats: SiteLineStats) -> list[CleanResult]:
     """``cleaners.clean_documents(docs, config, stats=stats)``, in a worker when a pool is active.
 
-    The pool's workers hold the statistics they were started with: pass the same ``stats``.
+    The pool's workers hold the statistics (and config) they were started with: pass the same ones.
     """
     pool = _active
     if pool is None or not docs:

@@ -164,7 +164,7 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
     reports: list[BatchReport] = []
     pending = []
     done_docs = 0
-    with parallel.worker_pool(settings.max_workers, stats):
+    with parallel.worker_pool(settings.max_workers, stats, settings.cleaning):
         for index, batch in enumerate(batched(source, settings.batch_size)):
             pending.append(clean_batch.submit(index, opaque(batch), settings, opaque(stats)))
             if len(pending) >= settings.max_workers * 2:  # bounded in-flight batches: flat memory
