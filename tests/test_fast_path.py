@@ -11,7 +11,9 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from pathlib import Path
 
+import pytest
 from conftest import bench_file
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 from hypothesis import given, settings
@@ -86,3 +88,29 @@ _OLD_NEEDS_FTFY = re.compile(
 @given(st.text(alphabet=st.sampled_from(list("a &#;x1é\r\x1b\u2028\ufb01\x00\n")), max_size=40))
 def test_split_ftfy_check_matches_the_single_regex(text: str) -> None:
     assert _needs_ftfy(text) == (_OLD_NEEDS_FTFY.search(text) is not None)
+
+
+@pytest.mark.slow
+def test_flow_output_matches_library_loop(tmp_path: Path, prefect_harness: None) -> None:
+    """End to end: what ``presswash run`` writes (worker processes, batches) equals the library loop."""
+    from flows import output
+    from flows.pipeline import clean_articles
+    from flows.sources import open_source
+
+    src = tmp_path / "in.jsonl"
+    with src.open("w", encoding="utf-8") as f:
+        for doc in dev_documents()[:120]:
+            f.write(json.dumps({"id": doc.id, "url": doc.url, "text": doc.text}) + "\n")
+    manifest = clean_articles(source=str(src), dest=str(tmp_path / "out"), batch_size=40)
+    written = {}
+    for shard in manifest["shards"]:
+        if shard["table"] == "documents":
+            for row in output.decode_jsonl_gz((tmp_path / "out" / shard["key"]).read_bytes()):
+                written[row["id"]] = row
+    docs = [item for item in open_source(str(src)) if isinstance(item, Document)]
+    expected = {r.id: r for r in clean_documents(docs, Config()) if r.rejected is None}
+    assert written.keys() == expected.keys()
+    for doc_id, result in expected.items():
+        assert written[doc_id]["text"] == result.text, doc_id
+        assert [x["rule_id"] for x in written[doc_id]["removed"]] == [x.rule_id for x in result.removed]
+        assert written[doc_id]["encoding_fixes"] == result.encoding_fixes
