@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import ftfy
 from ftfy.badness import BADNESS_RE, is_bad
 
 # The regex parser's internals (public as sre_parse until Python 3.11 deprecated that name).
@@ -96,3 +97,11 @@ def _build() -> Callable[[str], bool]:
 
 looks_bad: Callable[[str], bool] = _build()
 """Same as ``ftfy.badness.is_bad(text)``, faster."""
+
+
+def speed_up_ftfy() -> None:
+    """Let ftfy's own encoding fixer use ``looks_bad``: it calls ``is_bad`` on the whole text at every step
+    (~45% of the time of repairing a mojibake article). Same answers, so ftfy's output does not change;
+    only the name ftfy's fixer looks up is replaced, ``ftfy.badness.is_bad`` stays as it is."""
+    if looks_bad is not is_bad and getattr(ftfy, "is_bad", None) is is_bad:
+        ftfy.is_bad = looks_bad  # type: ignore[assignment]

@@ -11,7 +11,7 @@ import unicodedata
 
 import ftfy
 
-from .badness_scan import looks_bad
+from .badness_scan import looks_bad, speed_up_ftfy
 from .config import Config
 
 _BOMS = (
@@ -30,6 +30,7 @@ _NEEDS_FTFY_CHARS = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r\x1b\u2028\u2029\ufb00-\ufb06\ud800-\udfff]"
 )
 _HTML_ENTITY = re.compile(r"&#?\w{1,10};")
+speed_up_ftfy()  # ftfy's mojibake test, exact but ~10x faster (cleaners/badness_scan.py)
 
 
 def _needs_ftfy(text: str) -> bool:

@@ -2,7 +2,8 @@
 
 - the parallel path the flow uses (site statistics and cleaning in worker processes, batch by batch) against
   the single-process library loop, on the dev benchmark texts (a share of them with injected mojibake);
-- the mojibake pre-check (``cleaners.badness_scan.looks_bad``) against ``ftfy.badness.is_bad`` itself;
+- the mojibake pre-check (``cleaners.badness_scan.looks_bad``) against ``ftfy.badness.is_bad`` itself, and
+  ftfy's repairs with and without it;
 - the split "anything else for ftfy to do" check against the single regex it replaced.
 """
 
@@ -65,6 +66,19 @@ def test_looks_bad_matches_ftfy_on_dev_texts() -> None:
     verdicts = [is_bad(t) for t in texts]
     assert any(verdicts) and not all(verdicts)
     assert [looks_bad(t) for t in texts] == verdicts
+
+
+def test_ftfy_speed_up_changes_no_repair(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ftfy
+
+    from cleaners.encoding import repair_text
+
+    texts = [_mojibake(d.text or "") for d in dev_documents()[::15]]
+    assert ftfy.is_bad is looks_bad  # installed by cleaners.encoding
+    fast = [repair_text(t, Config()) for t in texts]
+    monkeypatch.setattr(ftfy, "is_bad", is_bad)
+    assert fast == [repair_text(t, Config()) for t in texts]
+    assert sum(1 for _, fixes in fast if fixes) > len(texts) // 2
 
 
 _SUSPECT = "".join(sorted(set("".join(MOJIBAKE_CATEGORIES.values()) + "ÂÃÎÐØÙàâ×²³√±∂≈°‚ÄâóβΒΓΞΟВГРСЂў€ā"
