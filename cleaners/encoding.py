@@ -13,6 +13,7 @@ import ftfy
 
 from .badness_scan import looks_bad, speed_up_ftfy
 from .config import Config
+from .repair_memo import recall, remember
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -111,6 +112,8 @@ def repair_text(text: str, config: Config) -> tuple[str, list[str]]:
     """
     if not config.fix_encoding or not needs_repair(text, config):
         return text, []
+    if (remembered := recall(text, config.uncurl_quotes)) is not None:
+        return remembered  # within clean_documents, which reads each text twice
     explained = ftfy.fix_and_explain(text, config=_fixer_config(config))
     steps = [f"{step.action}:{step.parameter}" for step in (explained.explanation or [])]
-    return explained.text, steps
+    return remember(text, config.uncurl_quotes, (explained.text, steps))
