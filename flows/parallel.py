@@ -3,19 +3,31 @@
 Cleaning is pure Python, so threads do not help (the GIL); Prefect tasks stay on threads and hand their
 batch to a process pool that lives for one pass of a run. The run's site statistics go to each worker
 once (pool initializer), not with every batch. Without an active pool everything runs in-process, so the
-results are the same either way (tests/test_fast_path.py proves it).
+results are the same either way (tests/test_fast_path.py proves it); if a worker dies, the rest of the
+pass runs in-process.
+
+Workers are started at once, with the parent's ``__main__`` hidden: they only need ``flows.parallel``, and
+re-running the caller's script (what ``spawn`` does) would break callers reading from stdin or without an
+``if __name__ == "__main__":`` guard.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+import sys
+import types
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from typing import TypeVar
 
 import cleaners
 from cleaners import CleanResult, Config, Document, SiteLineStats
 
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 _worker_stats: SiteLineStats | None = None
 _active: ProcessPoolExecutor | None = None
 
@@ -31,6 +43,22 @@ def _clean_in_worker(docs: list[Document], config: Config) -> list[CleanResult]:
 
 def _stats_in_worker(docs: list[Document], config: Config) -> SiteLineStats:
     return cleaners.site_stats(docs, config)
+
+
+def _ready() -> None:
+    """A no-op: submitting one per worker starts every worker now."""
+
+
+def _start(pool: ProcessPoolExecutor, workers: int) -> None:
+    """Start the workers now, with ``__main__`` hidden from spawn's preparation data."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        futures = [pool.submit(_ready) for _ in range(workers)]
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+    wait(futures)
 
 
 def for_cleaning(stats: SiteLineStats, config: Config) -> SiteLineStats:
@@ -64,6 +92,7 @@ def worker_pool(
     # spawn, not fork: the flow process runs threads (Prefect's event loop), which fork does not copy safely
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(stats,))
+    _start(pool, workers)
     previous, _active = _active, pool
     try:
         yield
@@ -77,15 +106,28 @@ def clean(docs: list[Document], config: Config, stats: SiteLineStats) -> list[Cl
 
     The pool's workers hold the statistics (and config) they were started with: pass the same ones.
     """
-    pool = _active
-    if pool is None or not docs:
+    def here() -> list[CleanResult]:
         return list(cleaners.clean_documents(docs, config, stats=stats))
-    return pool.submit(_clean_in_worker, docs, config).result()
+
+    return _in_worker(here, _clean_in_worker, docs, config)
 
 
 def site_stats(docs: list[Document], config: Config) -> SiteLineStats:
     """``cleaners.site_stats(docs, config)``, in a worker when a pool is active."""
+    return _in_worker(lambda: cleaners.site_stats(docs, config), _stats_in_worker, docs, config)
+
+
+def _in_worker(
+    here: Callable[[], T], there: Callable[[list[Document], Config], T], docs: list[Document], config: Config
+) -> T:
+    global _active
     pool = _active
     if pool is None or not docs:
-        return cleaners.site_stats(docs, config)
-    return pool.submit(_stats_in_worker, docs, config).result()
+        return here()
+    try:
+        return pool.submit(there, docs, config).result()
+    except BrokenProcessPool:
+        log.warning("a cleaning worker process died; the rest of this pass runs in the flow process")
+        if _active is pool:
+            _active = None
+        return here()
