@@ -44,26 +44,37 @@ def env_with_root(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def _tree_rss(pid: int) -> tuple[int, int]:
-    """Resident memory of a process and all its descendants, in bytes: (all, all but Prefect's API server)."""
-    try:
-        import psutil
-    except ImportError:  # pragma: no cover
-        return 0, 0
-    try:
-        proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
-    except psutil.Error:
-        return 0, 0
-    total = own = 0
-    for p in procs:
-        try:
-            rss = p.memory_info().rss
-            server = any("uvicorn" in part for part in p.cmdline())
-        except psutil.Error:
+def _proc_children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
             continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def _tree_rss(pid: int) -> tuple[int, int]:
+    """Resident memory of a process and all its descendants, in bytes: (all, all but Prefect's API server).
+
+    Reads /proc (Linux), so it needs no extra package."""
+    children = _proc_children()
+    todo, total, own = [pid], 0, 0
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, []))
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            cmdline = Path(f"/proc/{p}/cmdline").read_bytes()
+        except OSError:
+            continue
+        rss = next((int(x.split()[1]) * 1024 for x in status.splitlines() if x.startswith("VmRSS:")), 0)
         total += rss
-        own += 0 if server else rss
+        own += 0 if b"uvicorn" in cmdline else rss
     return total, own
 
 
