@@ -3,7 +3,8 @@
 - peak resident memory of the flow process and its worker processes (Prefect's ephemeral API server, which a
   deployment runs elsewhere, is reported separately) while cleaning ``memory_docs`` documents: <= 500 MB;
 - growth: the flow's time for ``growth_large`` documents <= 11x its time for ``growth_small`` (10x as many).
-Sizes come from BENCH_SCALE (full: 200,000 and 10,000/100,000 documents: long runs).
+Sizes come from BENCH_SCALE (full: 200,000 and 10,000/100,000 documents: long runs); batches of 500
+(the CLI default).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def main() -> int:
     with LocalS3Server() as s3:
         for n in sorted({n_small, n_large, n_mem}):
             corpus = corpus_dir(n)
-            runs[n] = run_flow(corpus, s3, f"bench-mem-{n}", run_dir / f"flow-{n}.log")
+            runs[n] = run_flow(corpus, s3, f"bench-mem-{n}", run_dir / f"flow-{n}.log", batch_size=500)
             r = runs[n]
             print(f"  {n:7} documents: flow {r.data['seconds']:7.1f}s ({n / r.data['seconds']:5.0f} docs/s), "
                   f"process {r.wall_s:7.1f}s, peak RSS {r.peak_own_rss_mb:5.0f} MB "

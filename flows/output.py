@@ -33,7 +33,7 @@ def manifest_key(run_id: str) -> str:
 def encode_jsonl_gz(records: Iterable[dict[str, Any]]) -> bytes:
     buf = io.BytesIO()
     # mtime=0: the same records always give the same bytes (and checksum)
-    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=1) as gz:  # 9: 3x the CPU, 13% smaller
         for record in records:
             gz.write(json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8"))
             gz.write(b"\n")
