@@ -92,7 +92,13 @@ def worker_pool(
     # spawn, not fork: the flow process runs threads (Prefect's event loop), which fork does not copy safely
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(stats,))
-    _start(pool, workers)
+    try:
+        _start(pool, workers)
+    except Exception as exc:  # e.g. inside a daemonic process, which may not have children
+        log.warning("no worker processes (%s: %s); cleaning in the flow process", type(exc).__name__, exc)
+        pool.shutdown(wait=False, cancel_futures=True)
+        yield
+        return
     previous, _active = _active, pool
     try:
         yield
