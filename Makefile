@@ -31,5 +31,10 @@ test: lint
 eval: $(STAMP)
 	PYTHONPATH=$(CURDIR) $(PY) benchmarks/eval.py
 
+# Benchmarks (benchmarks/README.md). Full sizes take long; `make bench BENCH_SCALE=small` is a quick run.
+BENCH_SCALE ?= full
+bench: $(STAMP)
+	BENCH_SCALE=$(BENCH_SCALE) $(PY) -m benchmarks.run_all $(BENCHES)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo .bench

@@ -19,16 +19,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
-import cleaners
 from cleaners import Config, Document, SiteLineStats, is_failure
 from cleaners import dedup as dd
 
-from . import output, records, runners
+from . import output, parallel, records, runners
 from .credentials import resolve_s3_options
 from .report import RunProgress, publish_run_report
 from .retries import STORAGE_RETRIES, log_failed_batch
@@ -37,6 +37,13 @@ from .sources import FetchOptions, FieldMap, ReadFailure, Source, open_source
 from .storage import Storage, open_storage
 
 T = TypeVar("T")
+
+
+def opaque(value: T) -> T:
+    """Hand a large value to a task without Prefect walking all of it in search of futures."""
+    return cast(T, quote(value))
+
+
 ProgressHook = Callable[[int, int], None]
 _progress_hooks: list[ProgressHook] = []
 DupKey = tuple[str, str, str]
@@ -109,7 +116,7 @@ def open_run(storage: Storage, run_id: str) -> Run:
 
 @task(name="gather-site-stats", cache_policy=NO_CACHE)
 def gather_site_stats(batch: list[Document], config: Config) -> SiteLineStats:
-    return cleaners.site_stats(batch, config)
+    return parallel.site_stats(batch, config)  # in a worker process when the pass has a pool
 
 
 @task(name="clean-batch", cache_policy=NO_CACHE, **STORAGE_RETRIES, on_failure=[log_failed_batch])
@@ -131,7 +138,7 @@ def clean_batch(
             held.append(records.failure_record(item, run.run_id))
             report.quarantined += 1
             report.rejected_by_code[item.code] += 1
-    for doc, result in zip(docs, cleaners.clean_documents(docs, settings.cleaning, stats=stats), strict=True):
+    for doc, result in zip(docs, parallel.clean(docs, settings.cleaning, stats), strict=True):
         report.removed_by_rule.update(result.removed_by_rule())
         if result.rejected is None:
             keys = dd.keys(result.text, settings.dedup)
@@ -290,7 +297,7 @@ def clean_all(settings: RunSettings, run: Run, stats: SiteLineStats, source: Sou
     done_docs = 0
     for index, batch in enumerate(batched(source, settings.batch_size)):
         fingerprint = output.batch_fingerprint(batch, context)
-        pending.append(clean_batch.submit(index, fingerprint, batch, settings, stats, run))
+        pending.append(clean_batch.submit(index, fingerprint, opaque(batch), settings, opaque(stats), run))
         if len(pending) >= settings.max_workers * 2:
             reports.append(pending.pop(0).result())
             done_docs += reports[-1].docs_in
@@ -320,22 +327,29 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
                          s3=settings.s3)
     stats = SiteLineStats()
     total_docs = 0
-    for batch in batched(source, settings.batch_size):
-        docs = [item for item in batch if isinstance(item, Document)]
-        stats.merge(gather_site_stats(docs, settings.cleaning))
-        total_docs += len(batch)
+    with parallel.worker_pool(settings.max_workers):  # CPU-bound passes use every core
+        gathering = []
+        for batch in batched(source, settings.batch_size):
+            docs = [item for item in batch if isinstance(item, Document)]
+            gathering.append(gather_site_stats.submit(opaque(docs), settings.cleaning))
+            total_docs += len(batch)
+            if len(gathering) >= settings.max_workers * 2:
+                stats.merge(gathering.pop(0).result())
+        for gathered in gathering:
+            stats.merge(gathered.result())
 
     progress = RunProgress(total_docs, settings.run_id)
     add_progress_hook(progress)
     try:
-        reports = clean_all(settings, run, stats, source)
+        with parallel.worker_pool(settings.max_workers, stats, settings.cleaning):
+            reports = clean_all(settings, run, stats, source)
     finally:
         remove_progress_hook(progress)
         if close := getattr(source, "close", None):  # fetching sources delete their spool
             close()
-    decisions = decide_duplicates(settings, run, reports)
-    written = write_tables(settings, run, reports, decisions)
-    manifest = write_manifest(settings, run, reports, written, stats)
+    decisions = decide_duplicates(settings, run, opaque(reports))
+    written = write_tables(settings, run, opaque(reports), opaque(decisions))
+    manifest = write_manifest(settings, run, opaque(reports), written, opaque(stats))
     publish_run(settings, run, manifest)
 
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
