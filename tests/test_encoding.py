@@ -6,7 +6,7 @@ import codecs
 
 import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252, the codec real mojibake comes from)
 import pytest
-from hypothesis import example, assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from cleaners import Config, clean_html
