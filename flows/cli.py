@@ -276,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
         commands = {"run": cmd_run, "clean": cmd_clean, "rules": cmd_rules, "read": cmd_read, "runs": cmd_runs}
         return commands[args.command](args)
     except (FileNotFoundError, ValueError) as exc:
-        print(f"presswash: error: {exc}", file=sys.stderr)
+        if os.environ.get("PRESSWASH_DEBUG"):
+            raise
+        print(f"presswash: error: {exc} (PRESSWASH_DEBUG=1 shows where)", file=sys.stderr)
         return 2
 
 
