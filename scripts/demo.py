@@ -50,8 +50,10 @@ def main() -> int:
         removed = list(read_documents(dest, run="demo", table="removals"))
         for doc in docs:
             doc["removed"] = [r for r in removed if r["doc_id"] == doc["id"]]
-        if docs:
-            show_document(max(docs, key=lambda d: len(d.get("removed") or [])))
+        if docs:  # the most instructive one: repaired encoding and the most removed lines
+            show_document(max(docs, key=lambda d: (bool(d.get("encoding_fixes")), len(d.get("removed") or []))))
+        for q in read_documents(dest, run="demo", table="quarantine"):
+            print(f"\nset aside: {q['id']} ({q['status']}: {q['code']}: {q['message']})")
         print(textwrap.dedent("""
             The output is Parquet shards plus a manifest per run (docs/output.md); with your own S3 endpoint:
               presswash run examples/articles s3://BUCKET/PREFIX --endpoint-url URL
