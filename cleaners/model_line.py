@@ -85,10 +85,17 @@ def stage2_rows(
     return out
 
 
-def predict(model: LineModel, rows: Sequence[Sequence[float]], ruled: Sequence[bool]) -> list[float]:
-    """Probability of being content, per feature row."""
+def predict(
+    model: LineModel, rows: Sequence[Sequence[float]], ruled: Sequence[bool], *, skip_ruled: bool = False
+) -> list[float]:
+    """Probability of being content, per feature row.
+
+    ``skip_ruled``: lines a rule already removed get 0.0 without a stage-2 score (stage 1 still runs
+    on them, their neighbours need it).
+    """
     p1 = [model.stage1.score(r) for r in rows]
-    return [model.stage2.score(r) for r in stage2_rows(rows, p1, ruled)]
+    s2 = model.stage2.score
+    return [0.0 if skip_ruled and hit else s2(r) for r, hit in zip(stage2_rows(rows, p1, ruled), ruled, strict=True)]
 
 
 def model_from_json(data: dict[str, Any]) -> LineModel:

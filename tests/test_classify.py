@@ -119,3 +119,27 @@ def test_comment_section_goes_after_the_article_but_never_cuts_it() -> None:
     # a comment heading above the article (e.g. a counter near the byline) removes nothing after it
     early = clean_text("\n".join(["Comments (3)", *BODY]))
     assert all(para in early.text for para in BODY)
+
+
+def test_first_char_prefilter_never_drops_a_rule_match() -> None:
+    """The speed-up prefilter admits the first character of every example of its rule; it is
+    derived only for ``^``-anchored patterns that cannot match the empty string."""
+    import re
+
+    from cleaners.prefilter import first_char_filter
+    from cleaners.rules import load_rules
+
+    derived = 0
+    for rule in load_rules():
+        f = first_char_filter(rule.regex)
+        derived += f is not None
+        for example in rule.examples:
+            text = example.strip()
+            if f is not None and rule.regex.search(text):
+                assert f.match(text[:1]), (rule.id, example)
+    assert derived >= 10
+    assert first_char_filter(re.compile(r"^(by|von)\s", re.I)).match("B")  # type: ignore[union-attr]
+    assert not first_char_filter(re.compile(r"^(by|von)\s", re.I)).match("x")  # type: ignore[union-attr]
+    assert first_char_filter(re.compile(r"\bby\b")) is None
+    assert first_char_filter(re.compile(r"^a*")) is None
+    assert first_char_filter(re.compile(r"^a|b")) is None
