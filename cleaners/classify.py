@@ -103,14 +103,21 @@ def catalogue(disabled: frozenset[str]) -> Catalogue:
 
 
 def section_start(cat: Catalogue, infos: Sequence[LineInfo], min_prose_words: int) -> tuple[int, Rule] | None:
-    """Where a boilerplate section (comments) opens: the first matching line after enough prose."""
+    """Where a boilerplate section (comments) opens: the first matching line after enough prose.
+
+    Rules with ``zone = "any"`` are unmistakable headings and open the section wherever they stand;
+    the others only once ``min_prose_words`` of prose lie above (a comment counter near the byline
+    must not cut the article).
+    """
     if not cat.sections:
         return None
     prose_words = 0
     for j, info in enumerate(infos):
-        if prose_words >= min_prose_words and not info.prose:
+        if not info.prose:
+            enough = prose_words >= min_prose_words
             for rule in cat.sections:
-                if info.words <= rule.max_words and rule.regex.search(info.text):
+                if ((enough or rule.zone == "any") and info.words <= rule.max_words
+                        and rule.regex.search(info.text)):
                     return j, rule
         if info.prose:
             prose_words += info.words

@@ -143,3 +143,18 @@ def test_first_char_prefilter_never_drops_a_rule_match() -> None:
     assert first_char_filter(re.compile(r"\bby\b")) is None
     assert first_char_filter(re.compile(r"^a*")) is None
     assert first_char_filter(re.compile(r"^a|b")) is None
+
+
+def test_unmistakable_comment_heading_opens_the_section_even_without_article_above() -> None:
+    """A page whose article is missing: headlines, then 'Top Rated Comments' and reader comments.
+    The comments go (rule ``comments.section-early``); a mere counter like 'Comments (3)' would not."""
+    comments = [
+        "No surprise they are keeping the smaller model around, it makes the lineup more complete.",
+        "I agree but it begs the question who was in charge of the design of that keyboard anyway?",
+    ]
+    lines = ["Laptop with new keyboard expected next year", "Top Rated Comments", *comments]
+    result = clean_text("\n".join(lines))
+    assert not any(c in result.text for c in comments)
+    assert {r.rule_id for r in result.removed if r.line in comments} == {"comments.section-early"}
+    kept = clean_text("\n".join(["Laptop with new keyboard expected next year", "Comments (3)", *comments]))
+    assert all(c in kept.text for c in comments)
