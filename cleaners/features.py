@@ -135,14 +135,17 @@ def vocabulary_bits(line: str) -> int:
     toks = _WORD.findall(line.lower())[:_MAX_KW_TOKENS]
     bits = 0
     words, phrases, stems = _VOCAB.words, _VOCAB.phrases, _VOCAB.stems
-    for tok in set(toks) & words.keys():
+    distinct = set(toks)
+    for tok in distinct & words.keys():
         bits |= words[tok]
-    for k, tok in enumerate(toks):
-        candidates = phrases.get(tok)
-        if candidates:
-            for phrase, n, b in candidates:
-                if k + 1 >= n and " ".join(toks[k + 1 - n : k + 1]) == phrase:
-                    bits |= b
+    lasts = distinct & phrases.keys()
+    if lasts:
+        for k, tok in enumerate(toks):
+            if tok in lasts:
+                for phrase, n, b in phrases[tok]:
+                    if k + 1 >= n and " ".join(toks[k + 1 - n : k + 1]) == phrase:
+                        bits |= b
+    for tok in distinct:
         heads = stems.get(tok[:3])
         if heads:
             for stem, b in heads:
@@ -284,6 +287,12 @@ def document_features(lines: Sequence[str]) -> tuple[list[int], list[list[float]
         for m in range(j, k):
             run[m] = k - j
         j = k + 1 if k == j else k
+    # prefix sums: prose lines and vocabulary hits in a window, in O(1) per line
+    prose_sum = [0] * (n + 1)
+    kw_sum = [0] * (n + 1)
+    for j, info in enumerate(infos):
+        prose_sum[j + 1] = prose_sum[j] + info.prose
+        kw_sum[j + 1] = kw_sum[j] + kw_any[j]
     marks = [_COMMENT_MARK.search(t) is not None for t in texts]
     first_mark = marks.index(True) if any(marks) else n
     prose_share = len(prose_at) / n
@@ -295,11 +304,11 @@ def document_features(lines: Sequence[str]) -> tuple[list[int], list[list[float]
         prev = infos[j - 1] if j > 0 else None
         nxt = infos[j + 1] if j + 1 < n else None
         lo, hi = max(0, j - 3), min(n, j + 4)
-        window = sum(infos[m].prose for m in range(lo, hi) if m != j) / max(1, hi - lo - 1)
+        window = (prose_sum[hi] - prose_sum[lo] - info.prose) / max(1, hi - lo - 1)
         head, tail = j < first, j > last
         span = not head and not tail
         short = info.words <= 8
-        near = any(kw_any[m] for m in range(max(0, j - 2), min(n, j + 3)) if m != j)
+        near = kw_sum[min(n, j + 3)] - kw_sum[max(0, j - 2)] - kw_any[j] > 0
         key = texts[j].casefold()
         repeated = key in seen
         seen.add(key)
