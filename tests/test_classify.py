@@ -158,3 +158,15 @@ def test_unmistakable_comment_heading_opens_the_section_even_without_article_abo
     assert {r.rule_id for r in result.removed if r.line in comments} == {"comments.section-early"}
     kept = clean_text("\n".join(["Laptop with new keyboard expected next year", "Comments (3)", *comments]))
     assert all(c in kept.text for c in comments)
+
+
+def test_fast_sentence_end_agrees_with_its_regex_definition() -> None:
+    import random
+
+    from cleaners.features import _SENTENCE_END, ends_sentence
+
+    alphabet = list(".!?…。！？;:'\"”’»)] \t\u00a0ab")
+    rng = random.Random(0)
+    for _ in range(20000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7)))
+        assert ends_sentence(s) == (_SENTENCE_END.search(s) is not None), repr(s)
