@@ -82,14 +82,30 @@ class Catalogue:
                 self._by_first[first] = found
         return found
 
+    _seen: dict[tuple[str, str], Rule | None] = field(default_factory=dict, compare=False, repr=False)
+    """Verdicts of lines met before (site furniture repeats across a run's documents)."""
+
     def match(self, line: str, words: int, zone: str) -> Rule | None:
-        """The first rule matching ``line`` (stripped) that applies at this length and zone."""
+        """The first rule matching ``line`` (stripped) that applies at this length and zone.
+
+        ``words`` must be ``len(line.split())`` (the verdict is memoised per line and zone)."""
         if words > self.max_words:
             return None
+        key = (line, zone)
+        if key in self._seen:
+            return self._seen[key]
+        found = None
         for rule, regex, max_words, rule_zone in self._candidates(line[:1]):
             if words <= max_words and (rule_zone == "any" or rule_zone == zone) and regex.search(line):
-                return rule
-        return None
+                found = rule
+                break
+        if len(self._seen) >= _MAX_SEEN:
+            self._seen.clear()
+        self._seen[key] = found
+        return found
+
+
+_MAX_SEEN = 50_000
 
 
 @lru_cache(maxsize=64)
