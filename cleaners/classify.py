@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .config import Config
 from .features import LineInfo, document_features, line_info
 from .model_line import load_model, predict
+from .prefilter import first_char_filter
 from .rules import Rule, load_rules
 
 MODEL_RULE_ID = "model.line-classifier"
@@ -63,14 +64,48 @@ class Catalogue:
     sections: tuple[Rule, ...] = ()
     """``section-start`` rules: the line and all after it are boilerplate."""
 
+    filters: tuple[re.Pattern[str] | None, ...] = ()
+    """Per rule, a first-character prefilter (:mod:`cleaners.prefilter`), or None."""
+    _by_first: dict[str, tuple[tuple[Rule, re.Pattern[str], int, str], ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def _candidates(self, first: str) -> tuple[tuple[Rule, re.Pattern[str], int, str], ...]:
+        """The rules a line starting with ``first`` can match (in catalogue order), memoised."""
+        found = self._by_first.get(first)
+        if found is None:
+            found = tuple(
+                entry for entry, f in zip(self.rules, self.filters, strict=True)
+                if f is None or f.match(first) is not None
+            )
+            if len(self._by_first) < 4096:
+                self._by_first[first] = found
+        return found
+
+    _seen: dict[tuple[str, str], Rule | None] = field(default_factory=dict, compare=False, repr=False)
+    """Verdicts of lines met before (site furniture repeats across a run's documents)."""
+
     def match(self, line: str, words: int, zone: str) -> Rule | None:
-        """The first rule matching ``line`` (stripped) that applies at this length and zone."""
+        """The first rule matching ``line`` (stripped) that applies at this length and zone.
+
+        ``words`` must be ``len(line.split())`` (the verdict is memoised per line and zone)."""
         if words > self.max_words:
             return None
-        for rule, regex, max_words, rule_zone in self.rules:
+        key = (line, zone)
+        if key in self._seen:
+            return self._seen[key]
+        found = None
+        for rule, regex, max_words, rule_zone in self._candidates(line[:1]):
             if words <= max_words and (rule_zone == "any" or rule_zone == zone) and regex.search(line):
-                return rule
-        return None
+                found = rule
+                break
+        if len(self._seen) >= _MAX_SEEN:
+            self._seen.clear()
+        self._seen[key] = found
+        return found
+
+
+_MAX_SEEN = 50_000
 
 
 @lru_cache(maxsize=64)
@@ -79,18 +114,26 @@ def catalogue(disabled: frozenset[str]) -> Catalogue:
     enabled = [r for r in load_rules() if config.rule_enabled(r.id)]
     rules = tuple((r, r.regex, r.max_words, r.zone) for r in enabled if r.kind == "line-regex")
     sections = tuple(r for r in enabled if r.kind == "section-start")
-    return Catalogue(rules, max((r.max_words for r, *_ in rules), default=0), sections)
+    filters = tuple(first_char_filter(regex) for _, regex, *_ in rules)
+    return Catalogue(rules, max((r.max_words for r, *_ in rules), default=0), sections, filters)
 
 
 def section_start(cat: Catalogue, infos: Sequence[LineInfo], min_prose_words: int) -> tuple[int, Rule] | None:
-    """Where a boilerplate section (comments) opens: the first matching line after enough prose."""
+    """Where a boilerplate section (comments) opens: the first matching line after enough prose.
+
+    Rules with ``zone = "any"`` are unmistakable headings and open the section wherever they stand;
+    the others only once ``min_prose_words`` of prose lie above (a comment counter near the byline
+    must not cut the article).
+    """
     if not cat.sections:
         return None
     prose_words = 0
     for j, info in enumerate(infos):
-        if prose_words >= min_prose_words and not info.prose:
+        if not info.prose:
+            enough = prose_words >= min_prose_words
             for rule in cat.sections:
-                if info.words <= rule.max_words and rule.regex.search(info.text):
+                if ((enough or rule.zone == "any") and info.words <= rule.max_words
+                        and rule.regex.search(info.text)):
                     return j, rule
         if info.prose:
             prose_words += info.words
@@ -139,7 +182,7 @@ def classify_lines(
         ruled.append(verdict is not None)
     if model is not None and rows:
         threshold = config.model_threshold if config.model_threshold is not None else model.threshold
-        for j, (i, p, hit) in enumerate(zip(index, predict(model, rows, ruled), ruled, strict=True)):
+        for j, (i, p, hit) in enumerate(zip(index, predict(model, rows, ruled, skip_ruled=True), ruled, strict=True)):
             if not hit and p < threshold and not (j == 0 and _headline(infos)):
                 verdicts[i] = Verdict(
                     MODEL_RULE_ID,

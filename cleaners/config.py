@@ -36,7 +36,8 @@ class Config:
     furniture, and the guard gives back only the risky lines that read like prose."""
     section_min_prose_words: int = 60
     """A section-start rule (e.g. a comment section heading) only applies after this many words of
-    prose, so a heading above or inside the article's first paragraphs never cuts the article."""
+    prose (rules with ``zone = "any"``, unmistakable headings, apply anywhere), so a heading above
+    or inside the article's first paragraphs never cuts the article."""
     guard_min_evidence: int = 1
     """Clean-input guard: a document with fewer confident removals (non-risky rules, sure model
     decisions) than this reads as already clean; its risky removals are undone and it is flagged."""
@@ -55,6 +56,9 @@ class Config:
     reject_max_words: int = 150
     """Only documents this short after cleaning can be rejected as error pages, archive notices, walls
     or listings (a long article that mentions a 404 or a paywall is still an article)."""
+    no_article_min_removed: int = 20
+    """A document with at least this many lines removed and no line outside rule-removed furniture
+    that reads like article text (prose, or 25+ words) is rejected as ``no-article``."""
     listing_min_lines: int = 40
     """A short document of at least this many lines, none of them prose, is rejected as ``listing``."""
 

@@ -14,6 +14,24 @@ from dataclasses import dataclass
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _SENTENCE_END = re.compile(r"[.!?…。！？;:]['\"”’»)\]]*\s*$|[.!?…。！？]\s*[\"”’»)\]]\s*$")
+"""The definition of a sentence end; :func:`ends_sentence` is its fast equivalent."""
+_END_PUNCT = ".!?…。！？;:"
+_END_PUNCT_SPACED = ".!?…。！？"
+_CLOSERS = "'\"”’»)]"
+_CLOSERS_SPACED = "\"”’»)]"
+
+
+def ends_sentence(line: str) -> bool:
+    """``_SENTENCE_END.search(line) is not None``, with string methods instead of a regex scan."""
+    t = line.rstrip()
+    u = t.rstrip(_CLOSERS)
+    if u and u[-1] in _END_PUNCT:
+        return True
+    if t and t[-1] in _CLOSERS_SPACED:
+        v = t[:-1].rstrip()
+        return bool(v) and v[-1] in _END_PUNCT_SPACED
+    return False
+
 _URL = re.compile(r"https?://|www\.\w|\b\w[\w-]*\.(com|org|net|de|fr|co\.uk|ru|it|es|nl|io)\b", re.I)
 _EMAIL_HANDLE = re.compile(r"\S@\w|(?:^|\s)@\w{2,}|(?:^|\s)#\w{2,}")
 _SEPARATORS = re.compile(r"\s[|»›•·/>]\s|\s[|•·]|^[|•·»›>-]\s")
@@ -135,14 +153,17 @@ def vocabulary_bits(line: str) -> int:
     toks = _WORD.findall(line.lower())[:_MAX_KW_TOKENS]
     bits = 0
     words, phrases, stems = _VOCAB.words, _VOCAB.phrases, _VOCAB.stems
-    for tok in set(toks) & words.keys():
+    distinct = set(toks)
+    for tok in distinct & words.keys():
         bits |= words[tok]
-    for k, tok in enumerate(toks):
-        candidates = phrases.get(tok)
-        if candidates:
-            for phrase, n, b in candidates:
-                if k + 1 >= n and " ".join(toks[k + 1 - n : k + 1]) == phrase:
-                    bits |= b
+    lasts = distinct & phrases.keys()
+    if lasts:
+        for k, tok in enumerate(toks):
+            if tok in lasts:
+                for phrase, n, b in phrases[tok]:
+                    if k + 1 >= n and " ".join(toks[k + 1 - n : k + 1]) == phrase:
+                        bits |= b
+    for tok in distinct:
         heads = stems.get(tok[:3])
         if heads:
             for stem, b in heads:
@@ -176,10 +197,20 @@ def word_count(line: str) -> int:
 
 def line_info(line: str) -> LineInfo:
     words = word_count(line)
-    return LineInfo(line, words, words >= 12 and _SENTENCE_END.search(line) is not None)
+    return LineInfo(line, words, words >= 12 and ends_sentence(line))
 
 
 _DIGIT = re.compile(r"\d")
+_ASCII_LETTERS = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ASCII_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def _letters_digits(sample: str) -> tuple[int, int]:
+    """Counts of ``str.isalpha`` and ``str.isdigit`` characters (deletion tables for ASCII text)."""
+    if sample.isascii():
+        n = len(sample)
+        return n - len(sample.translate(_ASCII_LETTERS)), n - len(sample.translate(_ASCII_DIGITS))
+    return sum(map(str.isalpha, sample)), sum(map(str.isdigit, sample))
 _CREDIT_HINTS = (
     "(", ":", "/", "getty", "reuters", "afp", "dpa", "shutterstock", "istock", "photo", "image", "of",
 )
@@ -202,9 +233,8 @@ def _own(line: str, words: int) -> tuple[list[float], int]:
     n_alpha = sum(map(str.isalpha, initials))
     caps = sum(map(str.isupper, initials)) / n_alpha if n_alpha else 0.0
     sample = line[:160]
-    letters = sum(map(str.isalpha, sample))
+    letters, digits = _letters_digits(sample)
     nonspace = len(sample) - sample.count(" ") or 1
-    digits = sum(map(str.isdigit, sample))
     bins = [1.0 if words <= b else 0.0 for b in _LEN_BINS]
     ends = line[-1:]
     short = words <= _SHORT
@@ -214,7 +244,7 @@ def _own(line: str, words: int) -> tuple[list[float], int]:
     return [
         *bins,
         math.log1p(words),
-        1.0 if _SENTENCE_END.search(line) else 0.0,
+        1.0 if ends_sentence(line) else 0.0,
         1.0 if ends == ":" else 0.0,
         1.0 if ends.isalnum() else 0.0,
         1.0 if line[:1].islower() else 0.0,
@@ -284,6 +314,12 @@ def document_features(lines: Sequence[str]) -> tuple[list[int], list[list[float]
         for m in range(j, k):
             run[m] = k - j
         j = k + 1 if k == j else k
+    # prefix sums: prose lines and vocabulary hits in a window, in O(1) per line
+    prose_sum = [0] * (n + 1)
+    kw_sum = [0] * (n + 1)
+    for j, info in enumerate(infos):
+        prose_sum[j + 1] = prose_sum[j] + info.prose
+        kw_sum[j + 1] = kw_sum[j] + kw_any[j]
     marks = [_COMMENT_MARK.search(t) is not None for t in texts]
     first_mark = marks.index(True) if any(marks) else n
     prose_share = len(prose_at) / n
@@ -295,11 +331,11 @@ def document_features(lines: Sequence[str]) -> tuple[list[int], list[list[float]
         prev = infos[j - 1] if j > 0 else None
         nxt = infos[j + 1] if j + 1 < n else None
         lo, hi = max(0, j - 3), min(n, j + 4)
-        window = sum(infos[m].prose for m in range(lo, hi) if m != j) / max(1, hi - lo - 1)
+        window = (prose_sum[hi] - prose_sum[lo] - info.prose) / max(1, hi - lo - 1)
         head, tail = j < first, j > last
         span = not head and not tail
         short = info.words <= 8
-        near = any(kw_any[m] for m in range(max(0, j - 2), min(n, j + 3)) if m != j)
+        near = kw_sum[min(n, j + 3)] - kw_sum[max(0, j - 2)] - kw_any[j] > 0
         key = texts[j].casefold()
         repeated = key in seen
         seen.add(key)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from operator import mul
 from typing import Any
 
 MODEL_FILE = "line_model.json"
@@ -38,10 +39,8 @@ class Linear:
         return cls(folded, bias)
 
     def score(self, row: Sequence[float]) -> float:
-        z = self.bias
-        for w, x in zip(self.weights, row, strict=True):
-            if x:
-                z += w * x
+        # sum() adds left to right from the bias, as a loop would (zero features add exact zeros)
+        z = sum(map(mul, self.weights, row), self.bias)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
@@ -85,10 +84,20 @@ def stage2_rows(
     return out
 
 
-def predict(model: LineModel, rows: Sequence[Sequence[float]], ruled: Sequence[bool]) -> list[float]:
-    """Probability of being content, per feature row."""
+def predict(
+    model: LineModel, rows: Sequence[Sequence[float]], ruled: Sequence[bool], *, skip_ruled: bool = False
+) -> list[float]:
+    """Probability of being content, per feature row.
+
+    ``skip_ruled``: lines a rule already removed get 0.0 without a stage-2 score (stage 1 still runs
+    on them, their neighbours need it).
+    """
+    width = len(model.stage1.weights)
+    if any(len(r) != width for r in rows):
+        raise ValueError(f"feature rows must have {width} values")
     p1 = [model.stage1.score(r) for r in rows]
-    return [model.stage2.score(r) for r in stage2_rows(rows, p1, ruled)]
+    s2 = model.stage2.score
+    return [0.0 if skip_ruled and hit else s2(r) for r, hit in zip(stage2_rows(rows, p1, ruled), ruled, strict=True)]
 
 
 def model_from_json(data: dict[str, Any]) -> LineModel:

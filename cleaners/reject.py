@@ -6,7 +6,9 @@ Rejection codes (a rejected document is quarantined by the flow with its code, n
 - ``error-page``: a "page not found" / server error page;
 - ``archive-notice``: a web archive's or crawler's own notice instead of the page;
 - ``wall``: a paywall, login or cookie wall stands where the article should be;
-- ``listing``: an index or listing page: many short lines, no paragraph of prose.
+- ``listing``: an index or listing page: many short lines, no paragraph of prose;
+- ``no-article``: a page of furniture whose article is missing: many lines removed, and no line
+  that a rule did not remove reads like article text.
 
 The pattern checks (error page, archive notice, wall) only look at short documents
 (``Config.reject_max_words``), so a long article that merely mentions a 404 error or a paywall is
@@ -16,6 +18,7 @@ never rejected.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from .config import Config
 from .features import line_info
@@ -76,6 +79,21 @@ def judge(text: str, config: Config) -> Rejection | None:
     if words < config.min_words:
         return Rejection("too-short", f"{words} words left after cleaning (minimum {config.min_words})")
     return None
+
+
+_ARTICLE_LINE_WORDS = 25
+
+
+def missing_article(candidates: Sequence[str], removed: int, config: Config) -> Rejection | None:
+    """``no-article`` when ``removed`` lines went and none of ``candidates`` (the lines no rule
+    removed: kept ones and the line classifier's removals) reads like article text."""
+    if removed < config.no_article_min_removed:
+        return None
+    for line in candidates:
+        info = line_info(line.strip())
+        if info.prose or info.words >= _ARTICLE_LINE_WORDS:
+            return None
+    return Rejection("no-article", f"{removed} lines removed and no line of article text outside them")
 
 
 def is_failure(rejection: Rejection | None) -> bool:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .classify import Verdict, classify_lines, is_prose
+from .classify import MODEL_RULE_ID, Verdict, classify_lines, is_prose
 from .config import DEFAULT_CONFIG, Config
 from .encoding import repair_text
 from .model import CleanResult, Removal
-from .reject import judge
+from .reject import judge, missing_article
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
@@ -96,12 +96,14 @@ def clean_lines(
         if v is not None
     ]
     text = assemble(lines, [v is None for v in verdicts])
+    candidates = [line for line, v in zip(lines, verdicts, strict=True)
+                  if line.strip() and (v is None or v.rule_id == MODEL_RULE_ID)]
     return CleanResult(
         id=doc_id,
         text=text,
         title=title if title is not None else guess_title(lines),
         removed=removed,
-        rejected=judge(text, config),
+        rejected=judge(text, config) or missing_article(candidates, len(removed), config),
         flags=flags,
     )
 

@@ -119,3 +119,54 @@ def test_comment_section_goes_after_the_article_but_never_cuts_it() -> None:
     # a comment heading above the article (e.g. a counter near the byline) removes nothing after it
     early = clean_text("\n".join(["Comments (3)", *BODY]))
     assert all(para in early.text for para in BODY)
+
+
+def test_first_char_prefilter_never_drops_a_rule_match() -> None:
+    """The speed-up prefilter admits the first character of every example of its rule; it is
+    derived only for ``^``-anchored patterns that cannot match the empty string."""
+    import re
+
+    from cleaners.prefilter import first_char_filter
+    from cleaners.rules import load_rules
+
+    derived = 0
+    for rule in load_rules():
+        f = first_char_filter(rule.regex)
+        derived += f is not None
+        for example in rule.examples:
+            text = example.strip()
+            if f is not None and rule.regex.search(text):
+                assert f.match(text[:1]), (rule.id, example)
+    assert derived >= 10
+    assert first_char_filter(re.compile(r"^(by|von)\s", re.I)).match("B")  # type: ignore[union-attr]
+    assert not first_char_filter(re.compile(r"^(by|von)\s", re.I)).match("x")  # type: ignore[union-attr]
+    assert first_char_filter(re.compile(r"\bby\b")) is None
+    assert first_char_filter(re.compile(r"^a*")) is None
+    assert first_char_filter(re.compile(r"^a|b")) is None
+
+
+def test_unmistakable_comment_heading_opens_the_section_even_without_article_above() -> None:
+    """A page whose article is missing: headlines, then 'Top Rated Comments' and reader comments.
+    The comments go (rule ``comments.section-early``); a mere counter like 'Comments (3)' would not."""
+    comments = [
+        "No surprise they are keeping the smaller model around, it makes the lineup more complete.",
+        "I agree but it begs the question who was in charge of the design of that keyboard anyway?",
+    ]
+    lines = ["Laptop with new keyboard expected next year", "Top Rated Comments", *comments]
+    result = clean_text("\n".join(lines))
+    assert not any(c in result.text for c in comments)
+    assert {r.rule_id for r in result.removed if r.line in comments} == {"comments.section-early"}
+    kept = clean_text("\n".join(["Laptop with new keyboard expected next year", "Comments (3)", *comments]))
+    assert all(c in kept.text for c in comments)
+
+
+def test_fast_sentence_end_agrees_with_its_regex_definition() -> None:
+    import random
+
+    from cleaners.features import _SENTENCE_END, ends_sentence
+
+    alphabet = list(".!?…。！？;:'\"”’»)] \t\u00a0ab")
+    rng = random.Random(0)
+    for _ in range(20000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7)))
+        assert ends_sentence(s) == (_SENTENCE_END.search(s) is not None), repr(s)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cleaners import Config, clean_text
-from cleaners.reject import judge
+from cleaners.reject import judge, missing_article
 
 PROSE = (
     "The city council voted on Tuesday to extend the harbour project by another two years, after engineers "
@@ -49,3 +49,29 @@ def test_clean_text_reports_the_rejection() -> None:
 
 def test_min_words_is_configurable() -> None:
     assert judge("one two three four five six", Config(min_words=5)) is None
+
+
+
+def test_page_without_its_article_is_rejected_as_no_article() -> None:
+    """Menus, deals and teaser headlines around a missing article: once a rule removed the only
+    prose (an affiliate disclosure), nothing reads like article text and the page is rejected."""
+    furniture = [
+        "Latest Apple Headlines",
+        "AppleInsider has affiliate partnerships and may earn commission on products purchased through "
+        "affiliate links. These partnerships do not influence our editorial content.",
+        *(f"SAVE ${i}0.00 - Deal number {i} on a laptop model" for i in range(1, 8)),
+        "Copyright © 2019 AppleInsider. All rights reserved.",
+        "Privacy Policy",
+    ]
+    config = Config(no_article_min_removed=2)
+    result = clean_text("\n".join(furniture), config=config)
+    assert result.rejected is not None and result.rejected.code == "no-article"
+    # the same furniture around an article: kept, not rejected
+    article = clean_text("\n".join([*furniture[:5], PROSE * 2, PROSE, *furniture[5:]]), config=config)
+    assert article.rejected is None and PROSE.strip() in article.text
+    # fewer removals than the threshold: no verdict
+    assert missing_article(["Deals", "Home"], 1, config) is None
+    assert missing_article(["Deals", "Home"], 2, config) is not None
+    assert missing_article(["Deals", PROSE], 2, config) is None
+    long_line = " ".join(["word"] * 30)  # a long unpunctuated line still counts as article text
+    assert missing_article(["Deals", long_line], 2, config) is None
