@@ -7,7 +7,8 @@ from .model import Rejection
 
 # Codes for documents that could not be processed (quarantined) rather than judged (rejected).
 FAILURE_CODES = frozenset(
-    {"exception", "extract-failed", "extract-timeout", "html-too-large", "empty-input", "decode-failed"}
+    {"exception", "extract-failed", "extract-timeout", "html-too-large", "empty-input", "decode-failed",
+     "text-too-large"}
 )
 
 

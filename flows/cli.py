@@ -113,7 +113,9 @@ class _Progress:
 
     def __call__(self, docs: int, batches: int) -> None:
         end = "\r" if self.tty else "\n"
-        print(f"  cleaned {docs} documents in {batches} batches", end=end, file=sys.stderr, flush=True)
+        # write(), not print(): the flow's log_prints would turn a print into a (filtered) log record
+        sys.stderr.write(f"  cleaned {docs} documents in {batches} batches{end}")
+        sys.stderr.flush()
 
 
 def cmd_run(args: argparse.Namespace) -> int:

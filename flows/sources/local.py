@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ TEXT_SUFFIXES = (".txt", ".text")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json")
 SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def kind_of(name: str) -> str | None:
@@ -30,10 +32,18 @@ def kind_of(name: str) -> str | None:
     return None
 
 
+def utf8_safe(value: Any) -> Any:
+    """JSON can escape lone surrogates (``"\\ud800"``) that no UTF-8 output can hold: they become U+FFFD."""
+    if isinstance(value, str) and _SURROGATE.search(value):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
 def doc_from_record(record: Any, fields: FieldMap, default_id: str, source: str) -> Item:
     """Map one JSON object to a Document using the field map."""
     if not isinstance(record, dict):
         return ReadFailure(default_id, source, "bad-record", f"expected a JSON object, got {type(record).__name__}")
+    record = {k: utf8_safe(v) for k, v in record.items()}
     text, html = record.get(fields.text), record.get(fields.html)
     if text is not None and not isinstance(text, str):
         return ReadFailure(default_id, source, "bad-record", f"field {fields.text!r} is not a string")
@@ -59,7 +69,7 @@ def read_jsonl_bytes(data: bytes, name: str, fields: FieldMap, doc_prefix: str) 
     if name.lower().endswith(".json") and data.lstrip()[:1] in (b"[", b"{"):
         try:
             payload = json.loads(data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # deeply nested JSON raises RecursionError
             yield ReadFailure(doc_prefix, name, "bad-json", str(exc), raw=data[:100_000])
             return
         records = payload if isinstance(payload, list) else [payload]
@@ -71,7 +81,7 @@ def read_jsonl_bytes(data: bytes, name: str, fields: FieldMap, doc_prefix: str) 
             continue
         try:
             record = json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # deeply nested JSON raises RecursionError
             yield ReadFailure(f"{doc_prefix}:{lineno}", f"{name}:{lineno}", "bad-json", str(exc), raw=line[:100_000])
             continue
         yield doc_from_record(record, fields, f"{doc_prefix}:{lineno}", f"{name}:{lineno}")
