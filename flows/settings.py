@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -10,6 +11,8 @@ from cleaners import Config
 
 from .sources import FieldMap
 from .storage import S3Options
+
+_RUN_ID = re.compile(r"(?!\.+$)[A-Za-z0-9._-]{1,128}")
 
 
 def new_run_id() -> str:
@@ -31,6 +34,8 @@ class RunSettings:
     cleaning: Config = field(default_factory=Config)
 
     def __post_init__(self) -> None:
+        if not _RUN_ID.fullmatch(self.run_id):  # it becomes part of every output key
+            raise ValueError(f"run id must be 1-128 letters, digits, '.', '_' or '-', not {self.run_id!r}")
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         if self.max_workers < 1:
