@@ -6,6 +6,7 @@ undisturbed run. Each test has its own SeaweedFS server; runs are ``presswash ru
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,23 @@ from tests.faults.corpus import make_corpus
 from tests.faults.proxy import ThrottlingProxy
 from tests.faults.runner import FlowProcess, run_to_end
 
+
+def _cli_accepts(*option: str) -> bool:
+    """Does ``presswash run`` know this option? (issue 6 adds ``--resume``)."""
+    import contextlib
+    import io
+
+    from flows.cli import build_parser
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            build_parser().parse_args(["run", "src", "dest", *option])
+        return True
+    except SystemExit:
+        return False
+
+
+RESUMABLE = _cli_accepts("--resume")
 N_DOCS = 80
 BATCH = "4"  # 20 batches: a fault after the third lands mid-run
 
@@ -89,6 +107,8 @@ def test_s3_stopped_and_restarted_mid_run(baseline: RunOutput, corpus: tuple[Pat
     assert run.running, "the fault must land mid-run"
     own_s3.restart(down_for=3.0)
     rc = run.wait()
+    print(f"outage of ~3 s after {run.batches} batches: " + ("retries carried the run" if rc == 0 else
+          f"run failed cleanly (exit {rc}); re-run"))
     storage = S3Storage(f"s3://{bucket}/out", _options(own_s3))
     if rc != 0:  # failed cleanly: no manifest, and a re-run completes
         assert find_manifest(storage, "outage") is None
@@ -130,5 +150,26 @@ def test_throttled_slow_storage_run_completes(baseline: RunOutput, corpus: tuple
                        endpoint_url=proxy.url)
     assert proxy.counts["throttled"] > 0 and proxy.counts["delayed"] > 0, proxy.counts
     out = read_run(S3Storage(f"s3://{bucket}/out", _options(own_s3)), "slow")
+    assert_accounted(out, corpus[1])
+    assert_same_output(out, baseline)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(not RESUMABLE, strict=False, reason="needs resumable runs (issue 6: per-batch commit markers, "
+                   "`presswash run --resume`, manifest batches.resumed); not merged yet")
+def test_sigkill_then_resume_skips_committed_batches(baseline: RunOutput, corpus: tuple[Path, set[str]],
+                                                     tmp_path: Path) -> None:
+    """After SIGKILL, ``--resume`` picks the unfinished run, skips the batches it committed, and the output equals
+    the undisturbed run's."""
+    dest = str(tmp_path / "out")
+    run = FlowProcess([str(corpus[0]), dest, "--run-id", "resumed", "--batch-size", BATCH]).start()
+    assert run.wait_for_batches(3), f"the run ended before the kill: {run.stderr[-2000:]}"
+    run.kill()
+    again = run_to_end([str(corpus[0]), dest, "--resume", "--batch-size", BATCH, "--quiet", "--json"])
+    assert again.proc is not None and again.proc.returncode == 0, again.stderr[-3000:]
+    manifest = json.loads(again.stdout)
+    assert manifest["run_id"] == "resumed"
+    assert manifest["batches"]["resumed"] >= 3, manifest["batches"]
+    out = read_run(LocalStorage(tmp_path / "out"), "resumed")
     assert_accounted(out, corpus[1])
     assert_same_output(out, baseline)

@@ -28,13 +28,19 @@ UNSAFE_KEYS = ["", "/etc/passwd", "../x", "a/../../b", "a/..", "..", ".", "./a",
                "x" * 1025, "é" * 600]
 
 
-@pytest.mark.parametrize("key", UNSAFE_KEYS, ids=repr)
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 30 else f"{text[:12]}...({len(text)} chars)"
+
+
+@pytest.mark.parametrize("key", UNSAFE_KEYS, ids=_short)
 def test_check_key_refuses_escaping_and_oversized_keys(key: str) -> None:
     with pytest.raises(ValueError):
         check_key(key)
 
 
-@pytest.mark.parametrize("key", ["runs/r1/manifest.json", "a/b c/ünï.json", "x" * 1024, "..a/b..", "a/.hidden"])
+@pytest.mark.parametrize("key", ["runs/r1/manifest.json", "a/b c/ünï.json", "x" * 1024, "..a/b..", "a/.hidden"],
+                         ids=_short)
 def test_check_key_accepts_ordinary_keys(key: str) -> None:
     assert check_key(key) == key
 
@@ -48,7 +54,8 @@ def test_local_storage_never_writes_outside_its_root(tmp_path: Path) -> None:
     assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()] == ["root/ok/key"]
 
 
-@pytest.mark.parametrize("run_id", ["../escape", "a/b", "/abs", "..", "x" * 300, "id with space", "a\nb", ""])
+@pytest.mark.parametrize("run_id", ["../escape", "a/b", "/abs", "..", "x" * 300, "id with space", "a\nb", ""],
+                         ids=_short)
 def test_run_ids_that_would_shape_paths_are_refused(run_id: str) -> None:
     """The run id is the only input that becomes part of output keys; it is validated up front."""
     with pytest.raises(ValueError):

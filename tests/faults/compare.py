@@ -16,7 +16,7 @@ from typing import Any
 
 from flows.storage import Storage
 
-VOLATILE = frozenset({"run_id", "started_at", "finished_at", "run_started_at", "seconds"})
+VOLATILE = frozenset({"run_id", "started_at", "finished_at", "run_started_at", "seconds", "cleaned_at", "kept_run_id"})
 """Fields that legitimately differ between two runs over the same input."""
 
 
@@ -41,17 +41,19 @@ class RunOutput:
     files: list[str]
     documents: list[dict[str, Any]] = field(default_factory=list)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
         return dict(self.manifest["counts"])
 
     def ids(self) -> Counter[str]:
-        return Counter(str(r["id"]) for r in self.documents + self.quarantine)
+        return Counter(str(r["id"]) for r in self.documents + self.quarantine + self.duplicates)
 
 
 def find_manifest(storage: Storage, run_id: str) -> str | None:
-    keys = [k for k in storage.list() if k.endswith("manifest.json") and run_id in k.split("/")[:-1]]
+    folders = {run_id, f"run={run_id}"}  # runs/<id>/ or runs/date=.../run=<id>/
+    keys = [k for k in storage.list() if k.endswith("manifest.json") and folders & set(k.split("/")[:-1])]
     if len(keys) > 1:
         raise AssertionError(f"several manifests for run {run_id}: {keys}")
     return keys[0] if keys else None
@@ -70,10 +72,12 @@ def read_run(storage: Storage, run_id: str) -> RunOutput:
         if not _is_shard(k):
             continue
         rows = decode_rows(k, storage.get(k))
-        if "/quarantine" in k:
+        if "/quarantine/" in k:
             out.quarantine.extend(rows)
-        elif "/documents" in k:
+        elif "/documents/" in k:
             out.documents.extend(rows)
+        elif "/duplicates/" in k:
+            out.duplicates.extend(rows)
     return out
 
 
@@ -93,6 +97,7 @@ def assert_same_output(got: RunOutput, want: RunOutput) -> None:
     assert len(got.documents) == len(want.documents)
     assert canonical(got.documents) == canonical(want.documents)
     assert canonical(got.quarantine) == canonical(want.quarantine)
+    assert canonical(got.duplicates) == canonical(want.duplicates)
 
 
 def assert_accounted(run: RunOutput, input_ids: set[str]) -> None:
