@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--url-field", default="url", help="JSON field with the URL (default: %(default)s)")
     run.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
     run.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    _add_output_options(run)
     _add_cleaning_options(run)
 
     clean = sub.add_parser("clean", help="print the cleaned text of one file")
@@ -61,7 +62,40 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cleaning_options(clean)
 
     sub.add_parser("rules", help="list the rule catalogue")
+
+    read = sub.add_parser("read", help="print the documents (or another table) of completed runs in DEST")
+    read.add_argument("dest", help="a directory or s3://bucket/prefix written by `presswash run`")
+    read.add_argument("--run", default="latest", help="a run id, 'latest' (default) or 'all'")
+    read.add_argument("--table", default="documents",
+                      help="documents (default), removals, quarantine, duplicates or signatures")
+    read.add_argument("--limit", type=int, metavar="N", help="at most N rows")
+    read.add_argument("--format", choices=("jsonl", "text"), default="jsonl",
+                      help="jsonl: one JSON object per row (default); text: id, title and text")
+    read.add_argument("--endpoint-url", help="S3 endpoint (default: $AWS_ENDPOINT_URL, else AWS)")
+
+    runs = sub.add_parser("runs", help="list the completed runs in DEST with their totals")
+    runs.add_argument("dest", help="a directory or s3://bucket/prefix written by `presswash run`")
+    runs.add_argument("--json", action="store_true", help="print the index entries as JSON lines")
+    runs.add_argument("--endpoint-url", help="S3 endpoint (default: $AWS_ENDPOINT_URL, else AWS)")
     return parser
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("output")
+    g.add_argument("--format", choices=("parquet", "jsonl"), default="parquet",
+                   help="table format: parquet (default) or gzipped JSON lines")
+    g.add_argument("--shard-mb", type=float, default=64.0, metavar="MB",
+                   help="target shard size in MB (default: %(default)s)")
+    g.add_argument("--resume", action="store_true",
+                   help="resume the latest unfinished run in DEST (same as passing its --run-id)")
+    g.add_argument("--no-dedup", action="store_true", help="write duplicates too (no dedup step)")
+    g.add_argument("--exact-dedup-only", action="store_true", help="no near-duplicate detection")
+    g.add_argument("--near-threshold", type=float, default=0.8, metavar="J",
+                   help="similarity at or above which documents are near-duplicates (default: %(default)s)")
+
+
+def dedup_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"enabled": not args.no_dedup, "near": not args.exact_dedup_only, "threshold": args.near_threshold}
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
@@ -98,6 +132,8 @@ def print_summary(manifest: dict[str, Any], out: Any = sys.stdout) -> None:
     print(f"  written:       {c['written']}", file=out)
     print(f"  rejected:      {c['rejected']}", file=out)
     print(f"  quarantined:   {c['quarantined']}", file=out)
+    if "duplicates" in c:
+        print(f"  duplicates:    {c['duplicates']}", file=out)
     if manifest["rejected_by_code"]:
         print("  reasons:       " + ", ".join(f"{k} {v}" for k, v in manifest["rejected_by_code"].items()), file=out)
     if manifest["removed_by_rule"]:
@@ -122,6 +158,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from .pipeline import add_progress_hook, clean_articles, remove_progress_hook
 
+    if args.resume and not args.run_id:
+        from .output import unfinished_runs
+        from .storage import S3Options, open_storage
+
+        unfinished = unfinished_runs(open_storage(args.dest, S3Options(endpoint_url=args.endpoint_url)))
+        if not unfinished:
+            raise ValueError(f"no unfinished run to resume in {args.dest}")
+        args.run_id = unfinished[-1]["run_id"]
     progress = _Progress()
     if not args.quiet:
         add_progress_hook(progress)
@@ -137,6 +181,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             html_field=args.html_field,
             id_field=args.id_field,
             url_field=args.url_field,
+            format=args.format,
+            shard_mb=args.shard_mb,
+            dedup=dedup_options(args),
         )
     finally:
         if not args.quiet:
@@ -150,10 +197,44 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_read(args: argparse.Namespace) -> int:
+    from .output import json_default
+    from .reader import read_documents
+    from .storage import S3Options
+
+    rows = read_documents(args.dest, run=args.run, table=args.table, limit=args.limit,
+                          options=S3Options(endpoint_url=args.endpoint_url))
+    for row in rows:
+        if args.format == "text":
+            print(f"### {row.get('id')}  {row.get('title') or ''}\n{row.get('text') or ''}\n")
+        else:
+            print(json.dumps(row, ensure_ascii=False, sort_keys=True, default=json_default))
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from .reader import list_runs
+    from .storage import S3Options
+
+    runs = list_runs(args.dest, S3Options(endpoint_url=args.endpoint_url))
+    if args.json:
+        for entry in runs:
+            print(json.dumps(entry, sort_keys=True))
+        return 0
+    print(f"{'run':28} {'finished (UTC)':20} {'format':8} {'in':>7} {'written':>7} {'dups':>6} {'rejected':>8} "
+          f"{'quarant.':>8}")
+    for e in runs:
+        c = e["counts"]
+        print(f"{e['run_id']:28} {e['finished_at'][:19]:20} {e['format']:8} {c['docs_in']:7} {c['written']:7} "
+              f"{c['duplicates']:6} {c['rejected']:8} {c['quarantined']:8}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"run": cmd_run, "clean": cmd_clean, "rules": cmd_rules}[args.command](args)
+        commands = {"run": cmd_run, "clean": cmd_clean, "rules": cmd_rules, "read": cmd_read, "runs": cmd_runs}
+        return commands[args.command](args)
     except (FileNotFoundError, ValueError) as exc:
         print(f"presswash: error: {exc}", file=sys.stderr)
         return 2

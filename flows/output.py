@@ -1,9 +1,19 @@
-"""The output layout under a destination, shard encoding, and the manifest that is written last.
+"""The output layout under a destination, shard encoding, staging with commit markers, manifest and index.
 
-    DEST/runs/<run_id>/documents/part-00000.jsonl.gz     cleaned documents
-    DEST/runs/<run_id>/quarantine/part-00000.jsonl.gz    rejected and failed documents, with reasons
-    DEST/runs/<run_id>/site-boilerplate.json             lines learned as per-site boilerplate
-    DEST/runs/<run_id>/manifest.json                     written last: shards, counts that add up
+    DEST/runs/date=<YYYY-MM-DD>/run=<run_id>/   one run (the date is the run's start, UTC)
+        documents/part-00000.parquet            cleaned, deduplicated documents
+        removals/part-00000.parquet             removed-line audit of those documents
+        quarantine/part-00000.parquet           rejected and failed inputs, with reasons
+        duplicates/part-00000.parquet           duplicates, with the id of the kept document
+        signatures/part-00000.parquet           dedup index: keys of the documents written
+        site-boilerplate.json                   lines learned as per-site boilerplate
+        manifest.json                           written LAST: shards, row counts, checksums, totals
+    DEST/_index/runs/<run_id>.json          one entry per completed run, written after its manifest
+    DEST/_staging/<run_id>/run.json         an unfinished run: its start time (kept for a resume)
+    DEST/_staging/<run_id>/batches/<fingerprint>/{documents,quarantine}.parquet, _COMMITTED.json
+
+A reader that only follows ``_index`` → manifest → shards never sees a half-written run. The layout and
+schema are documented in docs/output.md.
 """
 
 from __future__ import annotations
@@ -12,47 +22,200 @@ import gzip
 import hashlib
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .storage import Storage
 
-
-def run_prefix(run_id: str) -> str:
-    return f"runs/{run_id}"
-
-
-def shard_key(run_id: str, table: str, index: int) -> str:
-    return f"{run_prefix(run_id)}/{table}/part-{index:05d}.jsonl.gz"
+FORMATS = ("parquet", "jsonl")
+INDEX_PREFIX = "_index/runs/"
+STAGING_PREFIX = "_staging/"
+EXTENSIONS = {"parquet": "parquet", "jsonl": "jsonl.gz"}
 
 
-def manifest_key(run_id: str) -> str:
-    return f"{run_prefix(run_id)}/manifest.json"
+# --- layout ---------------------------------------------------------------------------------------------
+
+def run_prefix(run_id: str, started_at: datetime) -> str:
+    return f"runs/date={started_at:%Y-%m-%d}/run={run_id}"
 
 
-def encode_jsonl_gz(records: Iterable[dict[str, Any]]) -> bytes:
-    buf = io.BytesIO()
-    # mtime=0: the same records always give the same bytes (and checksum)
-    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
-        for record in records:
-            gz.write(json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8"))
-            gz.write(b"\n")
-    return buf.getvalue()
+def manifest_key(run_id: str, started_at: datetime) -> str:
+    return f"{run_prefix(run_id, started_at)}/manifest.json"
 
 
-def decode_jsonl_gz(data: bytes) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in gzip.decompress(data).splitlines() if line.strip()]
+def index_key(run_id: str) -> str:
+    return f"{INDEX_PREFIX}{run_id}.json"
 
 
-def write_shard(storage: Storage, key: str, records: list[dict[str, Any]]) -> dict[str, Any]:
-    data = encode_jsonl_gz(records)
-    storage.put(key, data)
-    return {"key": key, "rows": len(records), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+def staging_prefix(run_id: str) -> str:
+    return f"{STAGING_PREFIX}{run_id}/"
 
+
+def staged_key(run_id: str, fingerprint: str, name: str) -> str:
+    return f"{staging_prefix(run_id)}batches/{fingerprint}/{name}"
+
+
+# --- encoding -------------------------------------------------------------------------------------------
+
+def json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def plain(row: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
+    """A row as plain Python values: map columns as dicts (Arrow gives lists of pairs)."""
+    out = dict(row)
+    for f in schema:
+        if pa.types.is_map(f.type) and isinstance(out.get(f.name), list):
+            out[f.name] = dict(out[f.name])
+    return out
+
+
+def encode(rows: list[dict[str, Any]], schema: pa.Schema, fmt: str) -> bytes:
+    """Rows → shard bytes. The same rows always give the same bytes (and checksum)."""
+    if fmt == "parquet":
+        buf = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), buf, compression="zstd")
+        return buf.getvalue()
+    if fmt == "jsonl":
+        buf = io.BytesIO()
+        with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
+            for row in rows:
+                line = json.dumps(plain(row, schema), ensure_ascii=False, sort_keys=True,
+                                  default=json_default)
+                gz.write(line.encode("utf-8") + b"\n")
+        return buf.getvalue()
+    raise ValueError(f"unknown output format {fmt!r} (one of {', '.join(FORMATS)})")
+
+
+def decode_table(data: bytes, schema: pa.Schema, fmt: str) -> pa.Table:
+    """Shard bytes → an Arrow table with ``schema`` (JSONL values are converted back to their types)."""
+    if fmt == "parquet":
+        return pq.read_table(io.BytesIO(data)).cast(schema)
+    rows = [json.loads(line) for line in gzip.decompress(data).splitlines() if line.strip()]
+    for row in rows:
+        for f in schema:
+            value = row.get(f.name)
+            if value is None:
+                continue
+            if pa.types.is_timestamp(f.type):
+                row[f.name] = datetime.fromisoformat(value)
+            elif pa.types.is_map(f.type):
+                row[f.name] = list(value.items())
+            elif pa.types.is_binary(f.type):
+                row[f.name] = bytes.fromhex(value)
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def row_size(row: dict[str, Any]) -> int:
+    """A cheap estimate of a row's size in bytes, for sizing shards."""
+    return sum(len(v) if isinstance(v, str | bytes) else 8 for v in row.values()) + 16
+
+
+class ShardWriter:
+    """Writes rows of one table into shards of about ``target_bytes`` (uncompressed estimate) each."""
+
+    def __init__(self, storage: Storage, prefix: str, table: str, schema: pa.Schema, fmt: str,
+                 target_bytes: int) -> None:
+        self.storage, self.prefix, self.table, self.schema, self.fmt = storage, prefix, table, schema, fmt
+        self.target_bytes = max(1, target_bytes)
+        self.rows: list[dict[str, Any]] = []
+        self.size = 0
+        self.shards: list[dict[str, Any]] = []
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        self.size += row_size(row)
+        if self.size >= self.target_bytes:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        key = f"{self.prefix}/{self.table}/part-{len(self.shards):05d}.{EXTENSIONS[self.fmt]}"
+        data = encode(self.rows, self.schema, self.fmt)
+        self.storage.put(key, data)
+        self.shards.append({"key": key, "rows": len(self.rows), "bytes": len(data),
+                            "sha256": hashlib.sha256(data).hexdigest()})
+        self.rows, self.size = [], 0
+
+    def close(self) -> list[dict[str, Any]]:
+        self.flush()
+        return self.shards
+
+
+# --- staging --------------------------------------------------------------------------------------------
+
+def batch_fingerprint(items: Iterable[Any], context: dict[str, Any]) -> str:
+    """A batch's identity: its inputs (ids, URLs, content hashes) and everything that shapes its output."""
+    h = hashlib.sha256(json.dumps(context, sort_keys=True, default=str).encode("utf-8"))
+    for item in items:
+        for part in (type(item).__name__, item.id, getattr(item, "url", None), getattr(item, "source", None)):
+            h.update(b"\x1f" + str(part).encode("utf-8"))
+        for payload in (getattr(item, "text", None), getattr(item, "html", None), getattr(item, "raw", None)):
+            data = payload.encode("utf-8") if isinstance(payload, str) else payload or b""
+            h.update(b"\x1e" + hashlib.sha256(data).digest())
+        meta = getattr(item, "meta", None) or {}
+        h.update(json.dumps(sorted(meta.items())).encode("utf-8"))
+        if code := getattr(item, "code", None):
+            h.update(str(code).encode("utf-8"))
+    return h.hexdigest()[:32]
+
+
+def put_parquet(storage: Storage, key: str, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
+    storage.put(key, encode(rows, schema, "parquet"))
+
+
+def get_rows(storage: Storage, key: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = pq.read_table(io.BytesIO(storage.get(key)), columns=columns).to_pylist()
+    return rows
+
+
+def delete_prefix(storage: Storage, prefix: str) -> None:
+    for key in list(storage.list(prefix)):
+        storage.delete(key)
+
+
+# --- manifests and the index ----------------------------------------------------------------------------
 
 def write_json(storage: Storage, key: str, payload: Any) -> None:
-    storage.put(key, json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    data = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False, default=json_default)
+    storage.put(key, data.encode("utf-8"))
 
 
 def read_json(storage: Storage, key: str) -> Any:
     return json.loads(storage.get(key))
+
+
+def index_entry(manifest: dict[str, Any], manifest_key: str) -> dict[str, Any]:
+    keep = ("run_id", "started_at", "finished_at", "format", "schema_version", "pipeline_version", "counts")
+    return {**{k: manifest[k] for k in keep}, "manifest": manifest_key}
+
+
+def completed_runs(storage: Storage) -> list[dict[str, Any]]:
+    """Index entries of completed runs, oldest first (by finish time, then run id)."""
+    entries = [read_json(storage, key) for key in storage.list(INDEX_PREFIX) if key.endswith(".json")]
+    return sorted(entries, key=lambda e: (e["finished_at"], e["run_id"]))
+
+
+def unfinished_runs(storage: Storage) -> list[dict[str, Any]]:
+    """Runs started under this destination and not completed (resumable), oldest first."""
+    entries = [read_json(storage, k) for k in storage.list(STAGING_PREFIX) if k.count("/") == 2
+               and k.endswith("/run.json")]
+    done = {e["run_id"] for e in completed_runs(storage)}
+    return sorted((e for e in entries if e["run_id"] not in done), key=lambda e: (e["started_at"], e["run_id"]))
+
+
+def iter_shards(manifest: dict[str, Any], table: str) -> Iterator[dict[str, Any]]:
+    yield from manifest["tables"].get(table, {}).get("shards", [])
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

@@ -1,8 +1,14 @@
-"""The Prefect flow: read the source in batches, clean each batch in a task, write shards, then the manifest.
+"""The Prefect flow, as a table of contents:
 
-Two passes over the source: the first gathers per-site line statistics (so the verdicts do not depend on
-batching or order), the second cleans and writes. The flow only sequences tasks; cleaning lives in
-``cleaners`` and I/O in ``sources``/``storage``/``output``.
+    gather_site_stats   per batch: per-site line statistics (verdicts independent of batching and order)
+    clean_batch         per batch: clean, stage the results, commit the batch (skipped when already committed)
+    decide_duplicates   once: exact and near-duplicates over the whole run and the earlier runs
+    write_tables        once: final shards of documents, removals, duplicates, quarantine, signatures
+    write_manifest      once: the run's manifest, always after every shard
+    publish_run         once: the run's entry in the index of completed runs, then staging is removed
+
+Re-running a completed run id writes nothing; re-running an interrupted one skips its committed batches.
+Cleaning lives in ``cleaners``, I/O in ``sources``/``storage``/``output``.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger, task
@@ -21,15 +27,17 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 import cleaners
 from cleaners import Config, Document, SiteLineStats, is_failure
+from cleaners import dedup as dd
 
 from . import output, records
-from .settings import RunSettings
+from .settings import RunSettings, new_run_id
 from .sources import FieldMap, ReadFailure, open_source
-from .storage import S3Options, open_storage
+from .storage import S3Options, Storage, open_storage
 
 T = TypeVar("T")
 ProgressHook = Callable[[int, int], None]
 _progress_hooks: list[ProgressHook] = []
+DupKey = tuple[str, str, str]
 
 
 def add_progress_hook(hook: ProgressHook) -> None:
@@ -50,13 +58,51 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
 @dataclass
 class BatchReport:
     index: int
+    fingerprint: str
     docs_in: int = 0
-    written: int = 0
+    cleaned: int = 0
+    """Documents that passed cleaning; the dedup step splits them into written and duplicates."""
     rejected: int = 0
     quarantined: int = 0
     removed_by_rule: Counter[str] = field(default_factory=Counter)
     rejected_by_code: Counter[str] = field(default_factory=Counter)
-    shards: list[dict[str, Any]] = field(default_factory=list)
+    resumed: bool = False
+    """Committed by an earlier attempt of this run and not cleaned again."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "removed_by_rule": dict(self.removed_by_rule),
+                "rejected_by_code": dict(self.rejected_by_code)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BatchReport:
+        return cls(**{**d, "removed_by_rule": Counter(d["removed_by_rule"]),
+                      "rejected_by_code": Counter(d["rejected_by_code"])})
+
+
+@dataclass(frozen=True)
+class Run:
+    """What identifies a run's output: its id and start time (kept in staging so a resume reuses it)."""
+
+    run_id: str
+    started_at: datetime
+
+    @property
+    def prefix(self) -> str:
+        return output.run_prefix(self.run_id, self.started_at)
+
+    @property
+    def manifest_key(self) -> str:
+        return output.manifest_key(self.run_id, self.started_at)
+
+
+def open_run(storage: Storage, run_id: str) -> Run:
+    """The run being resumed (its staged start time), or a new one."""
+    key = output.staging_prefix(run_id) + "run.json"
+    if storage.exists(key):
+        return Run(run_id, datetime.fromisoformat(output.read_json(storage, key)["started_at"]))
+    run = Run(run_id, output.now())
+    output.write_json(storage, key, {"run_id": run_id, "started_at": run.started_at})
+    return run
 
 
 @task(name="gather-site-stats", cache_policy=NO_CACHE)
@@ -66,114 +112,228 @@ def gather_site_stats(batch: list[Document], config: Config) -> SiteLineStats:
 
 @task(name="clean-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
 def clean_batch(
-    index: int, batch: list[Document | ReadFailure], settings: RunSettings, stats: SiteLineStats
+    index: int, fingerprint: str, batch: list[Document | ReadFailure], settings: RunSettings,
+    stats: SiteLineStats, run: Run,
 ) -> BatchReport:
-    """Clean one batch and write its shards. Retried as a whole: shard keys are deterministic."""
+    """Clean one batch and stage its results; the commit marker is written last. Skipped when committed."""
     storage = open_storage(settings.dest, settings.s3)
-    report = BatchReport(index=index, docs_in=len(batch))
+    marker = output.staged_key(run.run_id, fingerprint, "_COMMITTED.json")
+    if storage.exists(marker):
+        return BatchReport.from_dict({**output.read_json(storage, marker), "index": index, "resumed": True})
+    report = BatchReport(index=index, fingerprint=fingerprint, docs_in=len(batch))
     docs = [item for item in batch if isinstance(item, Document)]
-    kept: list[dict[str, Any]] = []
+    staged: list[dict[str, Any]] = []
     held: list[dict[str, Any]] = []
     for item in batch:
         if isinstance(item, ReadFailure):
-            held.append(records.failure_record(item, settings.run_id))
+            held.append(records.failure_record(item, run.run_id))
             report.quarantined += 1
             report.rejected_by_code[item.code] += 1
     for doc, result in zip(docs, cleaners.clean_documents(docs, settings.cleaning, stats=stats), strict=True):
         report.removed_by_rule.update(result.removed_by_rule())
         if result.rejected is None:
-            kept.append(records.document_record(result, settings.run_id))
-            report.written += 1
+            keys = dd.keys(result.text, settings.dedup)
+            staged.append(records.staged_document(result, keys, run.run_id, run.started_at))
+            report.cleaned += 1
             continue
-        held.append(records.quarantine_record(result, doc, settings.run_id))
+        held.append(records.quarantine_record(result, doc, run.run_id))
         report.rejected_by_code[result.rejected.code] += 1
         if is_failure(result.rejected):
             report.quarantined += 1
         else:
             report.rejected += 1
-    for table, rows in (("documents", kept), ("quarantine", held)):
-        if rows:
-            key = output.shard_key(settings.run_id, table, index)
-            report.shards.append({"table": table, **output.write_shard(storage, key, rows)})
+    output.put_parquet(storage, output.staged_key(run.run_id, fingerprint, "documents.parquet"), staged,
+                       records.STAGED)
+    output.put_parquet(storage, output.staged_key(run.run_id, fingerprint, "quarantine.parquet"), held,
+                       records.QUARANTINE)
+    output.write_json(storage, marker, report.to_dict())
     return report
+
+
+def _keyed(rows: list[dict[str, Any]], seen: Counter[DupKey]) -> Iterator[tuple[DupKey, dict[str, Any]]]:
+    """Each staged row with its dedup key; identical inputs repeated in a run get distinct keys."""
+    for row in rows:
+        base = (row["text_sha256"], row["id"], records.dedup_order(row))
+        seen[base] += 1
+        yield (base[0], base[1], f"{base[2]}\x00{seen[base]}"), row
+
+
+def _staged(storage: Storage, run: Run, report: BatchReport, name: str, cols: list[str] | None = None
+            ) -> list[dict[str, Any]]:
+    return output.get_rows(storage, output.staged_key(run.run_id, report.fingerprint, name), cols)
+
+
+@task(name="decide-duplicates", cache_policy=NO_CACHE)
+def decide_duplicates(
+    settings: RunSettings, run: Run, reports: list[BatchReport]
+) -> dict[DupKey, dd.Duplicate]:
+    """One decision over every document of the run and the signatures of earlier completed runs."""
+    storage = open_storage(settings.dest, settings.s3)
+    seen: Counter[DupKey] = Counter()
+    cols = ["id", "url", "source", "text_sha256", "norm_sha256", "minhash"]
+    candidates = [
+        dd.Candidate(id=key[1], text_sha256=key[0], norm_sha256=row["norm_sha256"], minhash=row["minhash"],
+                     run_id=run.run_id, order=key[2])
+        for report in reports
+        for key, row in _keyed(_staged(storage, run, report, "documents.parquet", cols), seen)
+    ]
+    prior = [
+        dd.Candidate(id=row["id"], text_sha256=row["text_sha256"], norm_sha256=row["norm_sha256"],
+                     minhash=row["minhash"], run_id=row["run_id"])
+        for entry in output.completed_runs(storage) if entry["run_id"] != run.run_id
+        for shard in output.iter_shards(output.read_json(storage, entry["manifest"]), "signatures")
+        for row in output.get_rows(storage, shard["key"])
+    ]
+    return dd.decide(candidates, settings.dedup, prior=prior)
+
+
+@task(name="write-tables", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def write_tables(
+    settings: RunSettings, run: Run, reports: list[BatchReport], decisions: dict[DupKey, dd.Duplicate]
+) -> dict[str, Any]:
+    """Final shards, in input order; deterministic names and bytes, so a retry or resume rewrites the same."""
+    storage = open_storage(settings.dest, settings.s3)
+
+    def writer(table: str, fmt: str = settings.format) -> output.ShardWriter:
+        schema = records.TABLES[table]
+        return output.ShardWriter(storage, run.prefix, table, schema, fmt, settings.shard_bytes)
+
+    w = {t: writer(t) for t in ("documents", "removals", "duplicates", "quarantine")}
+    w["signatures"] = writer("signatures", "parquet")
+    kinds: Counter[str] = Counter()
+    seen: Counter[DupKey] = Counter()
+    for report in reports:
+        for key, row in _keyed(_staged(storage, run, report, "documents.parquet"), seen):
+            if (dup := decisions.get(key)) is not None:
+                w["duplicates"].add(records.duplicate_row(row, dup))
+                kinds[dup.kind] += 1
+                continue
+            w["documents"].add(records.document_row(row))
+            w["signatures"].add(records.signature_row(row))
+            for removal in records.removal_rows(row):
+                w["removals"].add(removal)
+        for row in _staged(storage, run, report, "quarantine.parquet"):
+            w["quarantine"].add(row)
+    tables = {}
+    for name, wr in w.items():
+        shards = wr.close()
+        tables[name] = {"format": wr.fmt, "columns": records.TABLES[name].names, "shards": shards,
+                        "rows": sum(s["rows"] for s in shards)}
+    return {"tables": tables, "duplicates_by_kind": dict(sorted(kinds.items()))}
 
 
 @task(name="write-manifest", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
 def write_manifest(
-    settings: RunSettings, reports: list[BatchReport], stats: SiteLineStats, started: datetime
+    settings: RunSettings, run: Run, reports: list[BatchReport], written: dict[str, Any], stats: SiteLineStats
 ) -> dict[str, Any]:
-    """Write the run's learned site boilerplate, then the manifest — always last."""
+    """Write the run's learned site boilerplate, then the manifest — always after every shard."""
     storage = open_storage(settings.dest, settings.s3)
     totals = Counter[str]()
     removed: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
-    shards: list[dict[str, Any]] = []
-    for r in sorted(reports, key=lambda r: r.index):
-        totals.update(docs_in=r.docs_in, written=r.written, rejected=r.rejected, quarantined=r.quarantined)
+    for r in reports:
+        totals.update(docs_in=r.docs_in, rejected=r.rejected, quarantined=r.quarantined)
         removed.update(r.removed_by_rule)
         reasons.update(r.rejected_by_code)
-        shards.extend(r.shards)
-    if totals["docs_in"] != totals["written"] + totals["rejected"] + totals["quarantined"]:
-        raise RuntimeError(f"counts do not add up: {dict(totals)}")
-    learned_key = f"{output.run_prefix(settings.run_id)}/site-boilerplate.json"
+    tables = written["tables"]
+    counts = {
+        "docs_in": totals["docs_in"],
+        "written": tables["documents"]["rows"],
+        "rejected": totals["rejected"],
+        "quarantined": totals["quarantined"],
+        "duplicates": tables["duplicates"]["rows"],
+    }
+    if counts["docs_in"] != sum(v for k, v in counts.items() if k != "docs_in"):
+        raise RuntimeError(f"counts do not add up: {counts}")
+    learned_key = f"{run.prefix}/site-boilerplate.json"
     output.write_json(storage, learned_key, stats.learned_lines(settings.cleaning))
     manifest = {
         "schema_version": records.SCHEMA_VERSION,
-        "run_id": settings.run_id,
+        "pipeline_version": records.pipeline_version(),
+        "run_id": run.run_id,
         "source": settings.source,
         "dest": storage.uri,
-        "started_at": started.isoformat(),
-        "finished_at": datetime.now(UTC).isoformat(),
-        "counts": {k: totals[k] for k in ("docs_in", "written", "rejected", "quarantined")},
+        "format": settings.format,
+        "prefix": run.prefix,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": output.now().isoformat(),
+        "counts": counts,
+        "duplicates_by_kind": written["duplicates_by_kind"],
+        "batches": {"total": len(reports), "resumed": sum(r.resumed for r in reports)},
         "removed_by_rule": dict(sorted(removed.items())),
         "rejected_by_code": dict(sorted(reasons.items())),
-        "shards": shards,
+        "tables": tables,
         "site_boilerplate": learned_key,
         "config": settings.cleaning.to_dict(),
+        "dedup": settings.dedup.to_dict(),
     }
-    output.write_json(storage, output.manifest_key(settings.run_id), manifest)
+    output.write_json(storage, run.manifest_key, manifest)
     return manifest
+
+
+@task(name="publish-run", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+def publish_run(settings: RunSettings, run: Run, manifest: dict[str, Any]) -> None:
+    """Add the run to the index of completed runs (readers see it from now on), then drop its staging."""
+    storage = open_storage(settings.dest, settings.s3)
+    output.write_json(storage, output.index_key(run.run_id), output.index_entry(manifest, run.manifest_key))
+    output.delete_prefix(storage, output.staging_prefix(run.run_id))
+
+
+def clean_all(settings: RunSettings, run: Run, stats: SiteLineStats) -> list[BatchReport]:
+    """Submit every batch (bounded in flight, flat memory); reports in input order."""
+    source = open_source(settings.source, settings.fields)
+    context = {"config": settings.cleaning.to_dict(), "dedup": settings.dedup.to_dict(),
+               "site": stats.learned_lines(settings.cleaning), "schema": records.SCHEMA_VERSION}
+    reports: list[BatchReport] = []
+    pending = []
+    done_docs = 0
+    for index, batch in enumerate(batched(source, settings.batch_size)):
+        fingerprint = output.batch_fingerprint(batch, context)
+        pending.append(clean_batch.submit(index, fingerprint, batch, settings, stats, run))
+        if len(pending) >= settings.max_workers * 2:
+            reports.append(pending.pop(0).result())
+            done_docs += reports[-1].docs_in
+            for hook in list(_progress_hooks):
+                hook(done_docs, len(reports))
+    for future in pending:
+        reports.append(future.result())
+        done_docs += reports[-1].docs_in
+        for hook in list(_progress_hooks):
+            hook(done_docs, len(reports))
+    return sorted(reports, key=lambda r: r.index)
 
 
 def run_pipeline(settings: RunSettings) -> dict[str, Any]:
     """The flow's body, callable with a ready RunSettings (the CLI uses this through ``clean_articles``)."""
     logger = get_run_logger()
-    started = datetime.now(UTC)
     t0 = time.perf_counter()
-    source = open_source(settings.source, settings.fields)
-    open_storage(settings.dest, settings.s3, create=True)
+    storage = open_storage(settings.dest, settings.s3, create=True)
+    if storage.exists(output.index_key(settings.run_id)):  # a completed run: nothing to do, nothing written
+        entry = output.read_json(storage, output.index_key(settings.run_id))
+        logger.info("run %s is already complete; nothing written", settings.run_id)
+        return {**output.read_json(storage, entry["manifest"]), "seconds": 0.0,
+                "manifest": storage.url_of(entry["manifest"])}
+    run = open_run(storage, settings.run_id)
 
+    source = open_source(settings.source, settings.fields)
     stats = SiteLineStats()
     for batch in batched(source, settings.batch_size):
         docs = [item for item in batch if isinstance(item, Document)]
         stats.merge(gather_site_stats(docs, settings.cleaning))
 
-    reports: list[BatchReport] = []
-    pending = []
-    done_docs = 0
-    for index, batch in enumerate(batched(source, settings.batch_size)):
-        pending.append(clean_batch.submit(index, batch, settings, stats))
-        if len(pending) >= settings.max_workers * 2:  # bounded in-flight batches: flat memory
-            report = pending.pop(0).result()
-            reports.append(report)
-            done_docs += report.docs_in
-            for hook in list(_progress_hooks):
-                hook(done_docs, len(reports))
-    for future in pending:
-        report = future.result()
-        reports.append(report)
-        done_docs += report.docs_in
-        for hook in list(_progress_hooks):
-            hook(done_docs, len(reports))
+    reports = clean_all(settings, run, stats)
+    decisions = decide_duplicates(settings, run, reports)
+    written = write_tables(settings, run, reports, decisions)
+    manifest = write_manifest(settings, run, reports, written, stats)
+    publish_run(settings, run, manifest)
 
-    manifest = write_manifest(settings, reports, stats, started)
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
-    manifest["manifest"] = open_storage(settings.dest, settings.s3).url_of(output.manifest_key(settings.run_id))
-    counts = manifest["counts"]
+    manifest["manifest"] = storage.url_of(run.manifest_key)
+    c = manifest["counts"]
     logger.info(
-        "run %s: %d in, %d written, %d rejected, %d quarantined in %.1fs",
-        settings.run_id, counts["docs_in"], counts["written"], counts["rejected"], counts["quarantined"],
-        manifest["seconds"],
+        "run %s: %d in, %d written, %d duplicates, %d rejected, %d quarantined in %.1fs (%d batches resumed)",
+        run.run_id, c["docs_in"], c["written"], c["duplicates"], c["rejected"], c["quarantined"],
+        manifest["seconds"], manifest["batches"]["resumed"],
     )
     return manifest
 
@@ -190,10 +350,15 @@ def clean_articles(
     html_field: str = "html",
     id_field: str = "id",
     url_field: str = "url",
+    format: str = "parquet",
+    shard_mb: float = 64.0,
+    dedup: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Clean the articles at ``source`` (a directory or file) into ``dest`` (a directory or s3://bucket/prefix).
 
-    ``config`` holds cleaning options by name (see ``cleaners.Config``); returns the run's manifest.
+    ``config`` holds cleaning options by name (see ``cleaners.Config``), ``dedup`` duplicate detection
+    options (see ``cleaners.dedup.DedupConfig``); ``format`` is ``parquet`` or ``jsonl``. Pass the
+    ``run_id`` of an interrupted run to resume it. Returns the run's manifest.
     """
     settings = RunSettings(
         source=source,
@@ -202,7 +367,9 @@ def clean_articles(
         s3=S3Options(endpoint_url=endpoint_url),
         fields=FieldMap(text=text_field, html=html_field, id=id_field, url=url_field),
         cleaning=Config.from_dict(config),
-        **({"run_id": run_id} if run_id else {}),
+        format=format,
+        shard_bytes=int(shard_mb * 2**20),
+        dedup=dd.DedupConfig(**(dedup or {})),
+        run_id=run_id or new_run_id(),
     )
     return run_pipeline(settings)
-

@@ -1,43 +1,131 @@
-"""How results become output records (plain dicts, JSON-ready). One place defines the output schema."""
+"""The output schema, in one place: how results become rows of the documents, quarantine, removals,
+duplicates and signatures tables. Documented in docs/output.md; bump SCHEMA_VERSION on any change."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
+from datetime import datetime
+from functools import cache
+from importlib import metadata
 from typing import Any
 
+import pyarrow as pa
+
 from cleaners import CleanResult, Document, is_failure
+from cleaners.dedup import Duplicate, Keys
+from cleaners.sitewide import site_of
 
 from .sources import ReadFailure
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+_STR = pa.string()
+_COUNTS = pa.map_(pa.string(), pa.int32())
+
+DOCUMENTS = pa.schema([
+    ("id", _STR), ("url", _STR), ("source", _STR), ("site", _STR), ("title", _STR), ("author", _STR),
+    ("date", _STR), ("language", _STR), ("text", _STR), ("text_sha256", _STR), ("norm_sha256", _STR),
+    ("cleaned_at", pa.timestamp("ms", tz="UTC")), ("run_id", _STR), ("pipeline_version", _STR),
+    ("removed_lines", pa.int32()), ("removed_by_rule", _COUNTS), ("encoding_fixes", pa.list_(_STR)),
+    ("flags", pa.list_(_STR)), ("meta", pa.map_(_STR, _STR)),
+])
+REMOVALS = pa.schema([
+    ("doc_id", _STR), ("run_id", _STR), ("rule_id", _STR), ("line_no", pa.int32()), ("line", _STR),
+    ("reason", _STR), ("score", pa.float64()),
+])
+QUARANTINE = pa.schema([
+    ("id", _STR), ("url", _STR), ("source", _STR), ("status", _STR), ("code", _STR), ("message", _STR),
+    ("text", _STR), ("removed_by_rule", _COUNTS), ("input_text", _STR), ("input_html", _STR),
+    ("input_b64", _STR), ("run_id", _STR),
+])
+DUPLICATES = pa.schema([
+    ("id", _STR), ("url", _STR), ("source", _STR), ("site", _STR), ("text_sha256", _STR),
+    ("norm_sha256", _STR), ("kind", _STR), ("kept_id", _STR), ("kept_run_id", _STR),
+    ("similarity", pa.float64()), ("run_id", _STR),
+])
+SIGNATURES = pa.schema([
+    ("id", _STR), ("run_id", _STR), ("text_sha256", _STR), ("norm_sha256", _STR), ("minhash", pa.binary()),
+])
+STAGED = DOCUMENTS.append(pa.field("minhash", pa.binary())).append(pa.field("removed_json", _STR))
+"""Internal: a cleaned, not yet deduplicated document, as staged between the clean and dedup steps."""
+
+TABLES: dict[str, pa.Schema] = {
+    "documents": DOCUMENTS, "quarantine": QUARANTINE, "removals": REMOVALS, "duplicates": DUPLICATES,
+    "signatures": SIGNATURES,
+}
+
+
+@cache
+def pipeline_version() -> str:
+    try:
+        return metadata.version("presswash")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _removals(result: CleanResult) -> list[dict[str, Any]]:
-    return [
-        {"rule_id": r.rule_id, "line_no": r.line_no, "line": r.line,
-         **({"score": r.score} if r.score is not None else {})}
-        for r in result.removed
-    ]
+def dedup_order(row: dict[str, Any]) -> str:
+    """The last tie-break between documents with the same text hash and id (see cleaners.dedup)."""
+    return f"{row.get('url') or ''}\x00{row.get('source') or ''}"
 
 
-def document_record(result: CleanResult, run_id: str) -> dict[str, Any]:
+def staged_document(result: CleanResult, keys: Keys, run_id: str, cleaned_at: datetime) -> dict[str, Any]:
+    """A cleaned document with its duplicate keys and its removals, before the dedup decision."""
+    meta = dict(result.meta)
+    known = {k: meta.pop(k, None) for k in ("title", "author", "date", "language", "site", "sitename")}
     return {
         "id": result.id,
         "url": result.url,
         "source": result.source,
-        "title": result.title,
+        "site": known["site"] or known["sitename"] or site_of(result.url),
+        "title": result.title or known["title"],
+        "author": known["author"],
+        "date": known["date"],
+        "language": known["language"],
         "text": result.text,
         "text_sha256": sha256(result.text),
-        "removed": _removals(result),
-        "encoding_fixes": result.encoding_fixes,
-        "flags": result.flags,
-        "meta": result.meta,
+        "norm_sha256": keys.norm_sha256,
+        "cleaned_at": cleaned_at,
         "run_id": run_id,
+        "pipeline_version": pipeline_version(),
+        "removed_lines": len(result.removed),
+        "removed_by_rule": sorted(result.removed_by_rule().items()),
+        "encoding_fixes": list(result.encoding_fixes),
+        "flags": list(result.flags),
+        "meta": sorted(meta.items()),
+        "minhash": keys.minhash,
+        "removed_json": json.dumps(
+            [[r.rule_id, r.line_no, r.line, r.reason, r.score] for r in result.removed], ensure_ascii=False
+        ),
+    }
+
+
+def document_row(staged: dict[str, Any]) -> dict[str, Any]:
+    return {k: staged[k] for k in DOCUMENTS.names}
+
+
+def removal_rows(staged: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"doc_id": staged["id"], "run_id": staged["run_id"], "rule_id": rule_id, "line_no": line_no,
+         "line": line, "reason": reason or None, "score": score}
+        for rule_id, line_no, line, reason, score in json.loads(staged["removed_json"])
+    ]
+
+
+def signature_row(staged: dict[str, Any]) -> dict[str, Any]:
+    return {k: staged[k] for k in SIGNATURES.names}
+
+
+def duplicate_row(staged: dict[str, Any], dup: Duplicate) -> dict[str, Any]:
+    return {
+        **{k: staged[k] for k in ("id", "url", "source", "site", "text_sha256", "norm_sha256", "run_id")},
+        "kind": dup.kind, "kept_id": dup.kept_id, "kept_run_id": dup.kept_run_id,
+        "similarity": dup.similarity,
     }
 
 
@@ -65,7 +153,7 @@ def quarantine_record(result: CleanResult, doc: Document | None, run_id: str) ->
         "code": result.rejected.code,
         "message": result.rejected.message,
         "text": result.text,
-        "removed": _removals(result),
+        "removed_by_rule": sorted(result.removed_by_rule().items()),
         "run_id": run_id,
         **_original(doc),
     }

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cleaners import Config
+from cleaners.dedup import DedupConfig
 
 from .sources import FieldMap
 from .storage import S3Options
@@ -32,6 +33,11 @@ class RunSettings:
     s3: S3Options = field(default_factory=S3Options)
     fields: FieldMap = field(default_factory=FieldMap)
     cleaning: Config = field(default_factory=Config)
+    format: str = "parquet"
+    """Output format of the tables: ``parquet`` or ``jsonl`` (gzipped JSON lines)."""
+    shard_bytes: int = 64 * 2**20
+    """Target size of one output shard (uncompressed estimate)."""
+    dedup: DedupConfig = field(default_factory=DedupConfig)
 
     def __post_init__(self) -> None:
         if not _RUN_ID.fullmatch(self.run_id):  # it becomes part of every output key
@@ -40,3 +46,5 @@ class RunSettings:
             raise ValueError("batch_size must be at least 1")
         if self.max_workers < 1:
             raise ValueError("max_workers must be at least 1")
+        if self.format not in ("parquet", "jsonl"):
+            raise ValueError(f"unknown output format {self.format!r} (parquet or jsonl)")

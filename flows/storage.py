@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Iterator
@@ -62,9 +63,11 @@ class LocalStorage:
         return self._path(key).is_file()
 
     def list(self, prefix: str = "") -> Iterator[str]:
-        if not self.root.is_dir():
+        # walk only the directory the prefix points into, not the whole tree
+        base = self.root / check_key(prefix.rsplit("/", 1)[0]) if "/" in prefix.strip("/") else self.root
+        if not base.is_dir():
             return
-        for path in sorted(self.root.rglob("*")):
+        for path in sorted(base.rglob("*")):
             if path.is_file() and not path.name.startswith(".tmp-"):
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
@@ -93,7 +96,22 @@ class S3Options:
         return f"S3Options(endpoint_url={self.endpoint_url!r}, region={self.region!r})"
 
 
+_CLIENT_ENV = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID",
+               "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+
+
 def s3_client(options: S3Options) -> Any:
+    """A boto3 S3 client, shared per options and AWS environment (clients are thread-safe and costly to make:
+    every task and reader call opens a storage)."""
+    return _cached_client(options, tuple(os.environ.get(k) for k in _CLIENT_ENV))
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_client(options: S3Options, _env: tuple[str | None, ...]) -> Any:
+    return _new_client(options)
+
+
+def _new_client(options: S3Options) -> Any:
     import boto3
     from botocore.config import Config as BotoConfig
 
@@ -185,3 +203,25 @@ def open_storage(uri: str, options: S3Options | None = None, *, create: bool = F
     if "://" in uri and not uri.startswith("file://"):
         raise ValueError(f"unsupported destination scheme: {uri!r} (use a directory or s3://bucket/prefix)")
     return LocalStorage(uri.removeprefix("file://"))
+
+
+def arrow_filesystem(uri: str, options: S3Options | None = None) -> tuple[Any, str]:
+    """A pyarrow filesystem and base path for ``uri``, configured like the boto3 client (for datasets)."""
+    from pyarrow import fs
+
+    if not uri.startswith("s3://"):
+        return fs.LocalFileSystem(), str(Path(uri.removeprefix("file://")).expanduser().resolve())
+    options = options or S3Options()
+    bucket, prefix = split_s3_uri(uri)
+    endpoint = options.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    kwargs: dict[str, Any] = {
+        "region": options.region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION")
+        or "us-east-1",
+    }
+    if options.access_key_id:
+        kwargs.update(access_key=options.access_key_id, secret_key=options.secret_access_key)
+    if endpoint:
+        parts = urlsplit(endpoint)
+        kwargs.update(endpoint_override=parts.netloc or endpoint, scheme=parts.scheme or "https")
+        kwargs["force_virtual_addressing"] = options.addressing_style == "virtual"
+    return fs.S3FileSystem(**kwargs), f"{bucket}/{prefix}".rstrip("/")

@@ -29,7 +29,7 @@ def show_document(record: dict[str, object]) -> None:
 def main() -> int:
     from flows import cli
     from flows.local_s3 import LocalS3Server
-    from flows.output import decode_jsonl_gz, read_json
+    from flows.reader import read_documents
     from flows.storage import open_storage
 
     n_files = len(list(EXAMPLES.iterdir()))
@@ -43,18 +43,19 @@ def main() -> int:
         if code:
             return code
         storage = open_storage(dest)
-        manifest = read_json(storage, "runs/demo/manifest.json")
         print("\nobjects written:")
         for key in storage.list():
             print(f"  {storage.url_of(key)}")
-        doc_shards = [s["key"] for s in manifest["shards"] if s["table"] == "documents"]
-        docs = [rec for key in doc_shards for rec in decode_jsonl_gz(storage.get(key))]
+        docs = list(read_documents(dest, run="demo"))
+        removed = list(read_documents(dest, run="demo", table="removals"))
+        for doc in docs:
+            doc["removed"] = [r for r in removed if r["doc_id"] == doc["id"]]
         if docs:
             show_document(max(docs, key=lambda d: len(d.get("removed") or [])))
         print(textwrap.dedent("""
-            The output is plain JSONL.gz shards plus a manifest; with your own S3 endpoint:
+            The output is Parquet shards plus a manifest per run (docs/output.md); with your own S3 endpoint:
               presswash run examples/articles s3://BUCKET/PREFIX --endpoint-url URL
-              aws --endpoint-url URL s3 ls s3://BUCKET/PREFIX/runs/   (any S3 client works)
+              presswash runs s3://BUCKET/PREFIX; presswash read s3://BUCKET/PREFIX --limit 3
             """))
         print("stopping the S3 server.")
     return 0

@@ -49,7 +49,7 @@ def test_run_to_local_directory(prefect_harness: None, tmp_path: Path, capsys: p
     assert main(["run", str(EXAMPLES), str(dest), "--run-id", "cli", "--quiet", "--json"]) == 0
     manifest = json.loads(capsys.readouterr().out)
     assert manifest["counts"]["docs_in"] == 9
-    assert (dest / "runs" / "cli" / "manifest.json").is_file()
+    assert (dest / manifest["prefix"] / "manifest.json").is_file() and manifest["prefix"].endswith("/run=cli")
 
 
 def test_console_script_entry_point() -> None:

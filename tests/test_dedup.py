@@ -1,0 +1,109 @@
+"""Duplicate decisions: exact and near, deterministic whatever the order or batching, earlier runs win."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_pipeline import article, edit
+
+from cleaners import clean_text
+from cleaners import dedup as dd
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
+
+
+def cand(doc_id: str, text: str, run_id: str = "r") -> dd.Candidate:
+    k = dd.keys(text)
+    return dd.Candidate(doc_id, dd.hashlib.sha256(text.encode()).hexdigest(), k.norm_sha256, k.minhash, run_id)
+
+
+def test_normalisation_ignores_case_spacing_and_punctuation() -> None:
+    a = dd.keys("The Mayor said: budget cuts are coming.\n\nMore later.")
+    b = dd.keys("the mayor said  budget cuts are coming more later")
+    assert a.norm_sha256 == b.norm_sha256
+    assert dd.keys("The mayor said budget cuts are not coming").norm_sha256 != a.norm_sha256
+
+
+def test_sample_articles_sharing_a_paragraph_are_not_near_duplicates() -> None:
+    paths = [EXAMPLES / "000_ad5899ca170648f4.txt", EXAMPLES / "003_ccce60bc22adf0cc.txt"]
+    texts = [clean_text(p.read_text(encoding="utf-8")).text for p in paths]
+    assert "Following a report in the Washington Post" in texts[0] and "Following a report" in texts[1]
+    a, b = (dd.keys(t) for t in texts)
+    assert dd.similarity(a.minhash, b.minhash) < 0.2
+    assert dd.decide([cand("x", texts[0]), cand("y", texts[1])]) == {}
+
+
+def test_syndicated_copy_with_one_sentence_rewritten_is_a_near_duplicate() -> None:
+    original, copy = article(1), edit(article(1), 3)
+    assert original != copy
+    assert dd.similarity(dd.keys(original).minhash, dd.keys(copy).minhash) >= dd.DedupConfig().threshold
+    decisions = dd.decide([cand("b", copy), cand("a", original)])
+    (key, dup), = decisions.items()
+    kept = min([cand("b", copy), cand("a", original)], key=lambda c: c.sort_key)
+    assert key != kept.sort_key and dup.kept_id == kept.id and dup.kind == "near"
+
+
+def test_a_higher_threshold_keeps_the_copy() -> None:
+    copy = edit(edit(article(2), 1), 7)
+    s = dd.similarity(dd.keys(article(2)).minhash, dd.keys(copy).minhash)
+    strict = dd.DedupConfig(threshold=min(1.0, s + 0.05))
+    assert dd.decide([cand("a", article(2)), cand("b", copy)], strict) == {}
+
+
+def test_prior_runs_win_even_over_a_smaller_key() -> None:
+    text = article(3)
+    prior = cand("zzz-old", text, run_id="run-1")
+    new = cand("aaa-new", text + " ", run_id="run-2")
+    decisions = dd.decide([new], prior=[prior])
+    assert decisions[new.sort_key] == dd.Duplicate("zzz-old", "run-1", "exact", 1.0)
+
+
+def test_exact_only_and_disabled() -> None:
+    cs = [cand("a", article(4)), cand("b", edit(article(4), 2)), cand("c", article(4))]
+    exact = dd.decide(cs, dd.DedupConfig(near=False))
+    assert {d.kind for d in exact.values()} == {"exact"} and len(exact) == 1
+    assert dd.decide(cs, dd.DedupConfig(enabled=False)) == {}
+
+
+def test_no_chains_a_duplicate_is_similar_to_its_kept_document() -> None:
+    base = article(5)
+    chain = [base]
+    for i in range(6):
+        chain.append(edit(chain[-1], i * 3 + 1))
+    cs = [cand(f"d{i}", t) for i, t in enumerate(chain)]
+    by_key = {c.sort_key: c for c in cs}
+    by_id = {c.id: c for c in cs}
+    for key, dup in dd.decide(cs).items():
+        assert dd.similarity(by_key[key].minhash, by_id[dup.kept_id].minhash) >= 0.8
+
+
+POOL = [article(10 + i) for i in range(4)]
+POOL += [edit(POOL[0], 1), edit(POOL[1], 4), POOL[2].upper(), POOL[3]]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(list(range(len(POOL)))), st.integers(min_value=1, max_value=len(POOL)))
+def test_decisions_do_not_depend_on_order_or_batching(order: list[int], batch: int) -> None:
+    cs = [cand(f"id{i}", POOL[i]) for i in range(len(POOL))]
+    expected = dd.decide(cs)
+    shuffled = [cs[i] for i in order]
+    batches = [shuffled[i : i + batch] for i in range(0, len(shuffled), batch)]
+    assert dd.decide([c for b in batches for c in b]) == expected
+    assert len(expected) == 4  # two edits, the upper-cased copy, the repeated text
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.8, 0.95])
+def test_lsh_bands_find_pairs_at_the_threshold(threshold: float) -> None:
+    bands, rows = dd.bands_for(threshold, 128)
+    assert bands * rows <= 128
+    assert 1 - (1 - threshold**rows) ** bands >= 0.995
+
+
+def test_signatures_are_stable_across_calls_and_seeds_matter() -> None:
+    text = " ".join(random.Random(0).choice(["alpha", "beta", "gamma", "delta"]) for _ in range(50))
+    assert dd.keys(text).minhash == dd.keys(text).minhash
+    assert dd.keys(text, dd.DedupConfig(seed=2)).minhash != dd.keys(text).minhash

@@ -1,0 +1,81 @@
+"""Shard encoding, sizing, batch fingerprints and the run index, on a local directory (no Prefect)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cleaners import Document
+from flows import output, records
+from flows.sources import ReadFailure
+from flows.storage import LocalStorage, S3Options, arrow_filesystem
+
+WHEN = datetime(2026, 11, 23, 6, 20, tzinfo=UTC)
+
+
+def doc_row(i: int, text: str = "word " * 200) -> dict[str, Any]:
+    return {
+        "id": f"d{i}", "url": f"https://a.example/{i}", "source": "in.jsonl", "site": "a.example",
+        "title": "T", "author": None, "date": "2026-11-20", "language": "en", "text": text,
+        "text_sha256": records.sha256(text), "norm_sha256": "n", "cleaned_at": WHEN, "run_id": "r",
+        "pipeline_version": "0", "removed_lines": 2, "removed_by_rule": [("meta.filed-under", 2)],
+        "encoding_fixes": ["decode:utf-8"], "flags": [], "meta": [("hostname", "a.example")],
+    }
+
+
+@pytest.mark.parametrize("fmt", output.FORMATS)
+def test_encoding_is_deterministic_and_round_trips(fmt: str) -> None:
+    rows = [doc_row(i) for i in range(3)]
+    data = output.encode(rows, records.DOCUMENTS, fmt)
+    assert output.encode([dict(r) for r in rows], records.DOCUMENTS, fmt) == data
+    back = output.decode_table(data, records.DOCUMENTS, fmt).to_pylist()
+    assert [output.plain(r, records.DOCUMENTS) for r in back] == [output.plain(r, records.DOCUMENTS) for r in rows]
+    assert back[0]["cleaned_at"] == WHEN
+
+
+def test_shards_are_sized_numbered_and_checksummed(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    size = output.row_size(doc_row(0))
+    writer = output.ShardWriter(storage, "runs/x", "documents", records.DOCUMENTS, "parquet", 3 * size)
+    for i in range(7):
+        writer.add(doc_row(i))
+    shards = writer.close()
+    assert [s["rows"] for s in shards] == [3, 3, 1]
+    assert [s["key"] for s in shards] == [f"runs/x/documents/part-{i:05d}.parquet" for i in range(3)]
+    for s in shards:
+        assert hashlib.sha256(storage.get(s["key"])).hexdigest() == s["sha256"]
+    empty = output.ShardWriter(storage, "runs/x", "removals", records.REMOVALS, "parquet", 100)
+    assert empty.close() == []
+
+
+def test_batch_fingerprint_covers_content_identity_and_options() -> None:
+    batch = [Document(id="a", text="one", url="u"), ReadFailure("b", "f", "bad-json", "x")]
+    ctx = {"config": {"min_words": 20}}
+    fp = output.batch_fingerprint(batch, ctx)
+    assert fp == output.batch_fingerprint(list(batch), dict(ctx))
+    assert fp != output.batch_fingerprint([Document(id="a", text="two", url="u"), batch[1]], ctx)
+    assert fp != output.batch_fingerprint([Document(id="z", text="one", url="u"), batch[1]], ctx)
+    assert fp != output.batch_fingerprint(batch, {"config": {"min_words": 21}})
+    assert fp != output.batch_fingerprint(batch[:1], ctx)
+
+
+def test_index_lists_completed_runs_in_finish_order_and_unfinished_ones_apart(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    for run_id, finished in (("b", "2026-11-23T07:00:00"), ("a", "2026-11-23T08:00:00")):
+        output.write_json(storage, output.index_key(run_id), {"run_id": run_id, "finished_at": finished})
+        output.write_json(storage, output.staging_prefix(run_id) + "run.json",
+                          {"run_id": run_id, "started_at": finished})
+    output.write_json(storage, output.staging_prefix("c") + "run.json", {"run_id": "c", "started_at": "x"})
+    assert [e["run_id"] for e in output.completed_runs(storage)] == ["b", "a"]
+    assert [e["run_id"] for e in output.unfinished_runs(storage)] == ["c"]
+
+
+def test_arrow_filesystem_for_local_and_s3(tmp_path: Path) -> None:
+    fs, base = arrow_filesystem(str(tmp_path))
+    assert fs.type_name == "local" and base == str(tmp_path.resolve())
+    fs, base = arrow_filesystem("s3://bucket/some/prefix/", S3Options(endpoint_url="http://127.0.0.1:9"))
+    assert fs.type_name == "s3" and base == "bucket/some/prefix"
