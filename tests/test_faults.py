@@ -146,7 +146,7 @@ def test_throttled_slow_storage_run_completes(baseline: RunOutput, corpus: tuple
     for k, v in own_s3.env().items():
         monkeypatch.setenv(k, v)
     with ThrottlingProxy(own_s3.endpoint_url, throttle_share=0.1, delay_share=0.2, delay_s=0.05, seed=7) as proxy:
-        clean_articles(source=str(corpus[0]), dest=f"s3://{bucket}/out", batch_size=int(BATCH), run_id="slow",
+        clean_articles(source=str(corpus[0]), dest=f"s3://{bucket}/out", batch_size=20, run_id="slow",
                        endpoint_url=proxy.url)
     assert proxy.counts["throttled"] > 0 and proxy.counts["delayed"] > 0, proxy.counts
     out = read_run(S3Storage(f"s3://{bucket}/out", _options(own_s3)), "slow")
