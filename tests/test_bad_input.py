@@ -4,6 +4,8 @@ no cleaner runs unbounded, and counts add up from the reader through the flow.""
 from __future__ import annotations
 
 import json
+import os
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -16,7 +18,7 @@ from cleaners import Config, Document, clean_document, clean_documents, clean_ht
 from flows.sources import FieldMap, LocalSource, ReadFailure
 from flows.sources.local import read_file_bytes
 from flows.storage import LocalStorage
-from tests.faults.bad_inputs import BIG_TEXT_MB, BILLION_LAUGHS, EXTERNAL_ENTITY, bad_files, make_bad_inputs
+from tests.faults.bad_inputs import BIG_TEXT_MB, BILLION_LAUGHS, EXTERNAL_ENTITY, SALVAGE, bad_files, make_bad_inputs
 from tests.faults.bounded import run_bounded
 from tests.faults.compare import read_run
 
@@ -49,14 +51,22 @@ def test_reader_yields_an_item_for_every_bad_input(bad_dir: tuple[Path, int]) ->
     folder, expected = bad_dir
     items = list(LocalSource(folder))
     assert all(isinstance(i, Document | ReadFailure) for i in items)
-    assert len(items) == expected
-    per_file = Counter(str(i.source).split("#")[0].rsplit(":", 1)[0] if ".jsonl" in str(i.source)
-                       or ".json" in str(i.source) else str(i.source) for i in items)
+    assert expected <= len(items) <= expected + sum(SALVAGE.values())
+
+    def file_of(item: Document | ReadFailure) -> str:
+        source = str(item.source)
+        return re.sub(r"(#\d+|:\d+)$", "", source) if ".json" in source else source
+
+    per_file = Counter(file_of(i) for i in items)
+    failed_files = {file_of(i) for i in items if isinstance(i, ReadFailure)}
     for name, _, n in bad_files(big=False):
-        path = str((folder / name).resolve()).replace(str(folder.resolve()), str(folder))
-        assert per_file.get(path, 0) == n, name
+        path = os.path.normpath(folder / name)  # "sub/dir/../nested.txt" is sub/nested.txt
+        if name in SALVAGE:  # a streaming reader may keep the lines before the damage, but must report it
+            assert n <= per_file.get(path, 0) <= n + SALVAGE[name] and path in failed_files, name
+        else:
+            assert per_file.get(path, 0) == n, name
     failures = Counter(i.code for i in items if isinstance(i, ReadFailure))
-    assert failures["bad-json"] >= 3 and failures["bad-record"] >= 8 and failures["bad-archive"] == 2
+    assert failures["bad-json"] >= 3 and failures["bad-record"] >= 8 and failures["bad-archive"] >= 2
 
 
 @given(st.binary(max_size=3000), st.sampled_from(["a.txt", "a.html", "a.jsonl", "a.json", "a.jsonl.gz"]))
@@ -262,9 +272,10 @@ def test_flow_over_bad_inputs_accounts_for_every_input(prefect_harness: None, ba
     folder, expected = bad_dir
     manifest = clean_articles(source=str(folder), dest=str(tmp_path / "out"), batch_size=16, run_id="bad")
     c = manifest["counts"]
-    assert c["docs_in"] == expected
+    read = list(LocalSource(folder))
+    assert c["docs_in"] == len(read) and expected <= len(read) <= expected + sum(SALVAGE.values())
     assert c["docs_in"] == sum(v for k, v in c.items() if k != "docs_in")
     run = read_run(LocalStorage(tmp_path / "out"), "bad")
-    source_ids = Counter(i.id for i in LocalSource(folder))
+    source_ids = Counter(i.id for i in read)
     assert run.ids() == source_ids, "every input id is written exactly as often as it was read"
     assert manifest["rejected_by_code"].get("text-too-large") == 1

@@ -12,6 +12,8 @@ import random
 from pathlib import Path
 
 BIG_TEXT_MB = 50
+SALVAGE = {"truncated.jsonl.gz": 50}
+"""Files a streaming reader may partly read: up to this many documents before the failure it must report."""
 
 _ARTICLE = ("The council met on Tuesday to discuss the budget for the coming year and heard from residents. " * 4)
 BILLION_LAUGHS = (
