@@ -105,10 +105,11 @@ def test_s3_stopped_and_restarted_mid_run(baseline: RunOutput, corpus: tuple[Pat
     run = FlowProcess(args, own_s3.env()).start()
     assert run.wait_for_batches(3), f"the run ended before the fault: {run.stderr[-2000:]}"
     assert run.running, "the fault must land mid-run"
+    at = run.batches
     own_s3.restart(down_for=3.0)
     rc = run.wait()
-    print(f"outage of ~3 s after {run.batches} batches: " + ("retries carried the run" if rc == 0 else
-          f"run failed cleanly (exit {rc}); re-run"))
+    print(f"S3 down ~3 s after {at} of {run.batches} batches: " + ("retries carried the run" if rc == 0 else
+          f"the run failed cleanly (exit {rc}); re-run"))
     storage = S3Storage(f"s3://{bucket}/out", _options(own_s3))
     if rc != 0:  # failed cleanly: no manifest, and a re-run completes
         assert find_manifest(storage, "outage") is None
