@@ -1,28 +1,235 @@
-"""HTML to article text with trafilatura, keeping its metadata, then presswash's text cleaning."""
+"""HTML to article text with trafilatura, keeping its metadata, then presswash's text cleaning.
+
+Extraction runs on a tree parsed once here, so its size can be checked before trafilatura sees it.
+After extraction, HTML-specific lines are removed (each named by its rule id, like catalogue rules):
+
+Extraction favours precision (trafilatura's ``favor_precision``), falling back to its default balance
+when that leaves almost nothing.
+
+- ``html.title``: a line repeating the page title (the title is kept in ``CleanResult.title``);
+- ``html.link-dense``: the lines of a short paragraph, list item or heading that is mostly link text
+  (related-story teasers, "Read more: ..." lines, tag lists) — found in trafilatura's ``include_links``
+  output tree.
+
+Bounding work (a pathological page must not stall a batch): size is checked first (``max_html_bytes``),
+then the parsed tree: above ``FAST_ABOVE_BLOCKS`` block elements trafilatura runs without its fallback
+extractors (jusText's neighbour search is quadratic: 10,000 short paragraphs take a minute), above
+``MAX_ELEMENTS`` elements the page is quarantined (``extract-failed``). libxml2 caps nesting depth at 256
+by itself. As a backstop, when called in the main thread on a Unix system a ``SIGALRM`` timer enforces
+``html_timeout_s`` (``extract-timeout``); worker threads (Prefect's task runner) rely on the structural
+limits, since signals can only be handled in the main thread. The result depends only on the input and
+the config, except when the timer fires.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from .config import DEFAULT_CONFIG, Config
 from .encoding import decode_bytes, repair_text
-from .model import CleanResult, Rejection
+from .model import CleanResult, Rejection, Removal
 from .text import clean_lines, split_lines
 
 META_FIELDS = ("title", "author", "date", "sitename", "hostname", "language", "url", "description")
+EXTRACT_OPTIONS: dict[str, Any] = {
+    "include_comments": False,
+    "include_tables": True,
+    "include_links": True,  # links are stripped after measuring link density
+    "deduplicate": False,
+    "with_metadata": True,
+}
+LINK_DENSITY = 0.6
+"""A block with at least this share of its characters inside links is navigation ..."""
+LINK_BLOCK_MAX_WORDS = 40
+"""... unless it is longer than this (a paragraph of prose with many links is still prose)."""
+PRECISION_FIRST = True
+"""Extract with trafilatura's ``favor_precision`` first ..."""
+PRECISION_MIN_CHARS = 1000
+"""... and again without it when that leaves less than this (it sometimes keeps only a footer)."""
+FAST_ABOVE_BLOCKS = 2_000
+"""Block elements (p, div, li, td, ...) above which the fallback extractors are skipped."""
+MAX_ELEMENTS = 30_000
+_BLOCKS = ("p", "item", "head", "quote", "cell")  # in trafilatura's output tree
+_HTML_BLOCKS = ("p", "div", "li", "td", "tr", "dd", "dt", "blockquote", "pre", "section", "article",
+                "h1", "h2", "h3", "h4", "h5", "h6")
+_NORM = re.compile(r"\W+")
 
 
-def extract(html: str, url: str | None) -> tuple[str, dict[str, str]] | None:
-    """The article text and metadata of a page; None when trafilatura finds no article."""
-    import trafilatura
+class ExtractTimeout(Exception):
+    """Extraction ran longer than ``Config.html_timeout_s``."""
 
-    doc: Any = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=True, deduplicate=False
+
+@dataclasses.dataclass
+class Extracted:
+    text: str
+    meta: dict[str, str]
+    link_blocks: frozenset[str]
+    """Normalised text of blocks that are mostly links."""
+
+
+def _norm(text: str) -> str:
+    return _NORM.sub(" ", text).strip().lower()
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise ExtractTimeout after ``seconds`` — only in the main thread on Unix; elsewhere a no-op."""
+    usable = (
+        seconds > 0
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
     )
-    if doc is None or not getattr(doc, "text", None):
-        return None
+    if not usable:
+        yield
+        return
+
+    def _expired(signum: int, frame: Any) -> None:
+        raise ExtractTimeout(f"extraction took longer than {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _block_lines(el: Any) -> list[str]:
+    """The text lines of a block as the text output will show them (``<lb/>`` breaks a line)."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if node.tag == "lb":
+            parts.append("\n")
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return "".join(parts).split("\n")
+
+
+def _wordy(ch: str) -> bool:
+    return ch.isalnum() and ord(ch) < 0x2E80  # not CJK: no spaces between words there
+
+
+def _keep_word_gaps(ref: Any) -> None:
+    """Put back the space trafilatura trims between a link and the word after (or before) it."""
+    text = "".join(ref.itertext())
+    if not text:
+        return
+    if ref.tail and _wordy(ref.tail[0]) and _wordy(text[-1]):
+        ref.tail = " " + ref.tail
+    prev = ref.getprevious()
+    before = prev.tail if prev is not None else ref.getparent().text
+    if before and _wordy(before[-1]) and _wordy(text[0]) and ref.text:
+        ref.text = " " + ref.text
+
+
+def _link_blocks(body: Any) -> frozenset[str]:
+    """Normalised texts of short blocks whose text is mostly inside links; then unwrap the links."""
+    from lxml import etree
+
+    found: set[str] = set()
+    for el in body.iter(*_BLOCKS):
+        text = "".join(el.itertext()).strip()
+        if not text or len(text.split()) > LINK_BLOCK_MAX_WORDS:
+            continue
+        linked = sum(len("".join(ref.itertext())) for ref in el.iter("ref"))
+        if linked >= LINK_DENSITY * len(text):
+            found.update(key for line in _block_lines(el) if (key := _norm(line)))
+    for ref in body.iter("ref"):
+        _keep_word_gaps(ref)
+    etree.strip_tags(body, "ref")
+    return frozenset(found)
+
+
+def extract(html: str, url: str | None, config: Config | None = None) -> Extracted | Rejection:
+    """The article text and metadata of a page, or why there is none."""
+    import trafilatura
+    from trafilatura.utils import load_html
+    from trafilatura.xml import xmltotxt
+
+    config = config or DEFAULT_CONFIG
+    with time_limit(config.html_timeout_s):
+        tree = load_html(html)
+        if tree is None:  # trafilatura refuses fragments ("<p>...</p>"); give them a document around
+            html = f"<html><body>{html}</body></html>"
+            tree = load_html(html)
+        if tree is None:
+            return Rejection("no-article", "the page could not be parsed as HTML")
+        elements = sum(1 for _ in tree.iter())
+        if elements > MAX_ELEMENTS:
+            why = f"{elements} HTML elements > {MAX_ELEMENTS}: too costly to extract"
+            return Rejection("extract-failed", why)
+        declared_language = str(tree.get("lang") or "").strip()
+        fast = sum(1 for _ in tree.iter(*_HTML_BLOCKS)) > FAST_ABOVE_BLOCKS
+        doc: Any = None
+        if PRECISION_FIRST:
+            doc = trafilatura.bare_extraction(tree, url=url, fast=fast, favor_precision=True,
+                                              **EXTRACT_OPTIONS)
+        if doc is None or doc.body is None or len(doc.text or "") < PRECISION_MIN_CHARS:
+            tree = load_html(html) if PRECISION_FIRST else tree  # extraction prunes the tree it is given
+            doc = trafilatura.bare_extraction(tree, url=url, fast=fast, **EXTRACT_OPTIONS)
+        if doc is None or doc.body is None:
+            return Rejection("no-article", "the HTML extractor found no article text")
+        links = _link_blocks(doc.body)
+        text = xmltotxt(doc.body, False)
+    if not text.strip():
+        return Rejection("no-article", "the HTML extractor found no article text")
     meta = {k: str(v) for k in META_FIELDS if (v := getattr(doc, k, None))}
-    return str(doc.text), meta
+    if "language" not in meta and declared_language:
+        meta["language"] = declared_language  # <html lang>, which trafilatura does not report
+    return Extracted(text, meta, links)
+
+
+def html_removals(lines: Sequence[str], title: str | None, link_blocks: frozenset[str]) -> list[Removal]:
+    """Lines that only HTML structure reveals as boilerplate (see the module docstring)."""
+    title_key = _norm(title) if title else None
+    removed: list[Removal] = []
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        key = _norm(stripped)
+        if title_key and key == title_key:
+            removed.append(Removal("html.title", stripped, i, "repeats the page title"))
+        elif key and key in link_blocks:
+            removed.append(Removal("html.link-dense", stripped, i, "a short block that is mostly link text"))
+    return removed
+
+
+def clean_extracted(text: str, meta: dict[str, str], link_blocks: frozenset[str], config: Config,
+                    doc_id: str = "") -> CleanResult:
+    """Remove HTML-specific lines, then run the plain-text cleaning on the rest (line numbers kept)."""
+    lines = split_lines(text)
+    removals = html_removals(lines, meta.get("title"), link_blocks) if config.remove_boilerplate else []
+    removals = [r for r in removals if config.rule_enabled(r.rule_id)]
+    total = sum(len(line.split()) for line in lines) or 1
+    flags: list[str] = []
+    share = sum(len(r.line.split()) for r in removals) / total
+    if config.guard_enabled and share > config.guard_max_removed_share:
+        removals, flags = [], ["over-removal-guard"]
+    dropped = {r.line_no for r in removals}
+    kept = [i for i in range(len(lines)) if i not in dropped]
+    result = clean_lines([lines[i] for i in kept], config, doc_id=doc_id, title=meta.get("title"))
+    result.removed = sorted(
+        removals + [dataclasses.replace(r, line_no=kept[r.line_no]) for r in result.removed],
+        key=lambda r: r.line_no,
+    )
+    result.flags = flags + result.flags
+    return result
 
 
 def clean_html(
@@ -44,16 +251,15 @@ def clean_html(
         )
     if isinstance(html, bytes):
         html, fixes = decode_bytes(html, content_type, is_html=True)
-    extracted = extract(html, url)
-    if extracted is None:
-        return CleanResult(
-            id=doc_id, text="", url=url, encoding_fixes=fixes,
-            rejected=Rejection("no-article", "the HTML extractor found no article text"),
-        )
-    text, meta = extracted
-    repaired, repair_fixes = repair_text(text, config)
-    result = clean_lines(split_lines(repaired), config, doc_id=doc_id, title=meta.get("title"))
-    result.url = url or meta.get("url")
+    try:
+        extracted = extract(html, url, config)
+    except ExtractTimeout as exc:
+        extracted = Rejection("extract-timeout", str(exc))
+    if isinstance(extracted, Rejection):
+        return CleanResult(id=doc_id, text="", url=url, encoding_fixes=fixes, rejected=extracted)
+    repaired, repair_fixes = repair_text(extracted.text, config)
+    result = clean_extracted(repaired, extracted.meta, extracted.link_blocks, config, doc_id)
+    result.url = url or extracted.meta.get("url")
     result.encoding_fixes = fixes + repair_fixes
-    result.meta = meta
+    result.meta = extracted.meta
     return result

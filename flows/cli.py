@@ -35,12 +35,45 @@ def cleaning_config(args: argparse.Namespace) -> Config:
     )
 
 
+def _add_source_options(p: argparse.ArgumentParser) -> None:
+    from .sources import FORMATS, FetchOptions
+
+    d = FetchOptions()
+    g = p.add_argument_group("source")
+    g.add_argument("--input-format", dest="source_format", choices=FORMATS, default="auto",
+                   help="how to read SOURCE (default: decided from the URI/extension)")
+    g.add_argument("--allow-private-addresses", action="store_true",
+                   help="let fetching reach private, loopback and link-local addresses")
+    g.add_argument("--fetch-concurrency", type=int, default=d.concurrency, metavar="N",
+                   help="requests in flight (default: %(default)s)")
+    g.add_argument("--fetch-delay", type=float, default=d.per_host_delay_s, metavar="S",
+                   help="seconds between requests to one host (default: %(default)s)")
+    g.add_argument("--fetch-timeout", type=float, default=d.timeout_s, metavar="S",
+                   help="timeout per request (default: %(default)s)")
+    g.add_argument("--fetch-retries", type=int, default=d.retries, metavar="N",
+                   help="retries on 429/5xx/connection errors (default: %(default)s)")
+    g.add_argument("--max-fetch-bytes", type=int, default=d.max_bytes, metavar="N",
+                   help="largest response body (default: %(default)s)")
+
+
+def fetch_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "concurrency": args.fetch_concurrency,
+        "per_host_delay_s": args.fetch_delay,
+        "timeout_s": args.fetch_timeout,
+        "retries": args.fetch_retries,
+        "max_bytes": args.max_fetch_bytes,
+        "allow_private_addresses": args.allow_private_addresses,
+    }
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="presswash", description="Clean scraped news articles.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="clean every article of SOURCE into DEST (a Prefect flow run)")
-    run.add_argument("source", help="a file or directory of .txt/.html/.json/.jsonl[.gz] files")
+    run.add_argument("source", help="a directory or file (.txt/.html/.json/.jsonl[.gz/.zst]/.warc[.gz]), "
+                     "s3://bucket/prefix, a URL list, or a feed/sitemap URL")
     run.add_argument("dest", help="a directory or s3://bucket/prefix")
     run.add_argument("--batch-size", type=int, default=500, help="documents per task (default: %(default)s)")
     run.add_argument("--endpoint-url", help="S3 endpoint (default: $AWS_ENDPOINT_URL, else AWS)")
@@ -49,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--html-field", default="html", help="JSON field with HTML (default: %(default)s)")
     run.add_argument("--id-field", default="id", help="JSON field with the document id (default: %(default)s)")
     run.add_argument("--url-field", default="url", help="JSON field with the URL (default: %(default)s)")
+    _add_source_options(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
     run.add_argument("--json", action="store_true", help="print the manifest as JSON")
     _add_output_options(run)
@@ -184,6 +218,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             format=args.format,
             shard_mb=args.shard_mb,
             dedup=dedup_options(args),
+            source_format=args.source_format,
+            fetch=fetch_options(args),
         )
     finally:
         if not args.quiet:

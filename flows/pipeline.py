@@ -31,7 +31,7 @@ from cleaners import dedup as dd
 
 from . import output, records
 from .settings import RunSettings, new_run_id
-from .sources import FieldMap, ReadFailure, open_source
+from .sources import FetchOptions, FieldMap, ReadFailure, Source, open_source
 from .storage import S3Options, Storage, open_storage
 
 T = TypeVar("T")
@@ -279,9 +279,8 @@ def publish_run(settings: RunSettings, run: Run, manifest: dict[str, Any]) -> No
     output.delete_prefix(storage, output.staging_prefix(run.run_id))
 
 
-def clean_all(settings: RunSettings, run: Run, stats: SiteLineStats) -> list[BatchReport]:
+def clean_all(settings: RunSettings, run: Run, stats: SiteLineStats, source: Source) -> list[BatchReport]:
     """Submit every batch (bounded in flight, flat memory); reports in input order."""
-    source = open_source(settings.source, settings.fields)
     context = {"config": settings.cleaning.to_dict(), "dedup": settings.dedup.to_dict(),
                "site": stats.learned_lines(settings.cleaning), "schema": records.SCHEMA_VERSION}
     reports: list[BatchReport] = []
@@ -315,13 +314,18 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
                 "manifest": storage.url_of(entry["manifest"])}
     run = open_run(storage, settings.run_id)
 
-    source = open_source(settings.source, settings.fields)
+    source = open_source(settings.source, settings.fields, fmt=settings.source_format, fetch=settings.fetch,
+                         s3=settings.s3)
     stats = SiteLineStats()
     for batch in batched(source, settings.batch_size):
         docs = [item for item in batch if isinstance(item, Document)]
         stats.merge(gather_site_stats(docs, settings.cleaning))
 
-    reports = clean_all(settings, run, stats)
+    try:
+        reports = clean_all(settings, run, stats, source)
+    finally:
+        if close := getattr(source, "close", None):  # fetching sources delete their spool
+            close()
     decisions = decide_duplicates(settings, run, reports)
     written = write_tables(settings, run, reports, decisions)
     manifest = write_manifest(settings, run, reports, written, stats)
@@ -353,12 +357,15 @@ def clean_articles(
     format: str = "parquet",
     shard_mb: float = 64.0,
     dedup: dict[str, Any] | None = None,
+    source_format: str = "auto",
+    fetch: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Clean the articles at ``source`` (a directory or file) into ``dest`` (a directory or s3://bucket/prefix).
 
     ``config`` holds cleaning options by name (see ``cleaners.Config``), ``dedup`` duplicate detection
     options (see ``cleaners.dedup.DedupConfig``); ``format`` is ``parquet`` or ``jsonl``. Pass the
-    ``run_id`` of an interrupted run to resume it. Returns the run's manifest.
+    ``run_id`` of an interrupted run to resume it. ``source_format`` picks the reader (default: from the
+    URI); ``fetch`` holds FetchOptions by name for URL, feed and sitemap sources. Returns the run's manifest.
     """
     settings = RunSettings(
         source=source,
@@ -371,5 +378,7 @@ def clean_articles(
         shard_bytes=int(shard_mb * 2**20),
         dedup=dd.DedupConfig(**(dedup or {})),
         run_id=run_id or new_run_id(),
+        source_format=source_format,
+        fetch=FetchOptions.from_dict(fetch),
     )
     return run_pipeline(settings)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from cleaners import Config
 from cleaners.dedup import DedupConfig
 
-from .sources import FieldMap
+from .sources import FetchOptions, FieldMap
 from .storage import S3Options
 
 _RUN_ID = re.compile(r"(?!\.+$)[A-Za-z0-9._-]{1,128}")
@@ -38,6 +38,10 @@ class RunSettings:
     shard_bytes: int = 64 * 2**20
     """Target size of one output shard (uncompressed estimate)."""
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    source_format: str = "auto"
+    """How to read ``source`` (see ``flows.sources.FORMATS``); ``auto`` decides from the URI."""
+    fetch: FetchOptions = field(default_factory=FetchOptions)
+    """Politeness and safety of URL, feed and sitemap sources."""
 
     def __post_init__(self) -> None:
         if not _RUN_ID.fullmatch(self.run_id):  # it becomes part of every output key

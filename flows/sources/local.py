@@ -1,14 +1,21 @@
-"""Local files and directory trees: .txt, .html/.htm, .json, .jsonl and .jsonl.gz."""
+"""Local files and directory trees: .txt, .html/.htm, .json, .jsonl[.gz|.zst] and WARC files.
+
+JSONL is read line by line from a (decompressing) stream, so a multi-GB file never sits in memory;
+the same stream readers serve the S3 source.
+"""
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol, cast
+
+import zstandard
 
 from cleaners import Document
 
@@ -16,19 +23,30 @@ from .base import FieldMap, Item, ReadFailure
 
 TEXT_SUFFIXES = (".txt", ".text")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".json")
-SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst", ".json")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES
+MAX_FILE_BYTES = 200_000_000
+"""Plain-text and HTML files larger than this are quarantined unread (JSONL and WARC are streamed)."""
+MAX_LINE_BYTES = 100_000_000
+"""A single JSONL line larger than this is quarantined (a file without newlines is not a JSONL file)."""
+_CHUNK = 1 << 20
+ARCHIVE_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class Readable(Protocol):
+    """Anything with ``read(n)``: a file, a decompressing stream, a boto3 StreamingBody."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
 
 
 def kind_of(name: str) -> str | None:
     lower = name.lower()
-    if lower.endswith(TEXT_SUFFIXES):
-        return "text"
-    if lower.endswith(HTML_SUFFIXES):
-        return "html"
-    if lower.endswith(JSONL_SUFFIXES):
-        return "jsonl"
+    for kind, suffixes in (("text", TEXT_SUFFIXES), ("html", HTML_SUFFIXES), ("jsonl", JSONL_SUFFIXES),
+                           ("warc", WARC_SUFFIXES)):
+        if lower.endswith(suffixes):
+            return kind
     return None
 
 
@@ -42,7 +60,8 @@ def utf8_safe(value: Any) -> Any:
 def doc_from_record(record: Any, fields: FieldMap, default_id: str, source: str) -> Item:
     """Map one JSON object to a Document using the field map."""
     if not isinstance(record, dict):
-        return ReadFailure(default_id, source, "bad-record", f"expected a JSON object, got {type(record).__name__}")
+        why = f"expected a JSON object, got {type(record).__name__}"
+        return ReadFailure(default_id, source, "bad-record", why)
     record = {k: utf8_safe(v) for k, v in record.items()}
     text, html = record.get(fields.text), record.get(fields.html)
     if text is not None and not isinstance(text, str):
@@ -50,7 +69,8 @@ def doc_from_record(record: Any, fields: FieldMap, default_id: str, source: str)
     if html is not None and not isinstance(html, str):
         return ReadFailure(default_id, source, "bad-record", f"field {fields.html!r} is not a string")
     if text is None and html is None:
-        return ReadFailure(default_id, source, "bad-record", f"neither {fields.text!r} nor {fields.html!r} present")
+        why = f"neither {fields.text!r} nor {fields.html!r} present"
+        return ReadFailure(default_id, source, "bad-record", why)
     raw_id = record.get(fields.id)
     url = record.get(fields.url)
     meta = {k: str(record[k]) for k in fields.extra if isinstance(record.get(k), str | int | float)}
@@ -64,49 +84,95 @@ def doc_from_record(record: Any, fields: FieldMap, default_id: str, source: str)
     )
 
 
-def read_jsonl_bytes(data: bytes, name: str, fields: FieldMap, doc_prefix: str) -> Iterator[Item]:
-    """Records of a JSONL (or single JSON) payload; each bad line becomes a ReadFailure."""
-    if name.lower().endswith(".json") and data.lstrip()[:1] in (b"[", b"{"):
+def iter_lines(stream: Readable, max_line: int = MAX_LINE_BYTES) -> Iterator[bytes]:
+    """Lines of a binary stream read in 1 MiB chunks; an over-long line is yielded truncated, once."""
+    pending = b""
+    skipping = False
+    while chunk := stream.read(_CHUNK):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            if skipping:
+                skipping = False
+                continue
+            yield line
+        if len(pending) > max_line and not skipping:
+            yield pending  # the caller sees a line it cannot parse and quarantines it
+            pending, skipping = b"", True
+        elif skipping:
+            pending = b""
+    if pending and not skipping:
+        yield pending
+
+
+def decompressing(stream: Readable, name: str) -> Readable:
+    """A stream of the decompressed bytes of ``name`` (``.gz``, ``.zst`` or plain)."""
+    lower = name.lower()
+    if lower.endswith(".gz"):
+        return gzip.GzipFile(fileobj=cast(IO[bytes], stream), mode="rb")
+    if lower.endswith(".zst"):
+        return zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], stream), read_across_frames=True)
+    return stream
+
+
+def read_jsonl_stream(stream: Readable, name: str, fields: FieldMap, doc_prefix: str) -> Iterator[Item]:
+    """Records of a JSONL stream; each bad line becomes a ReadFailure."""
+    lineno = 0
+    try:
+        for lineno, line in enumerate(iter_lines(decompressing(stream, name)), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except (ValueError, RecursionError) as exc:  # deeply nested JSON raises RecursionError
+                yield ReadFailure(f"{doc_prefix}:{lineno}", f"{name}:{lineno}", "bad-json", str(exc)[:500],
+                                  raw=line[:100_000])
+                continue
+            yield doc_from_record(record, fields, f"{doc_prefix}:{lineno}", f"{name}:{lineno}")
+    except ARCHIVE_ERRORS as exc:
+        yield ReadFailure(f"{doc_prefix}:{lineno + 1}", name, "bad-archive", f"{type(exc).__name__}: {exc}")
+
+
+def read_json_bytes(data: bytes, name: str, fields: FieldMap, doc_prefix: str) -> Iterator[Item]:
+    """A ``.json`` file: one object, an array of objects, or (if it does not parse as a whole) JSONL."""
+    if data.lstrip()[:1] in (b"[", b"{"):
         try:
             payload = json.loads(data)
-        except (ValueError, RecursionError) as exc:  # deeply nested JSON raises RecursionError
-            yield ReadFailure(doc_prefix, name, "bad-json", str(exc), raw=data[:100_000])
+        except (ValueError, RecursionError):  # deeply nested JSON raises RecursionError
+            payload = None
+        if payload is not None:
+            records = payload if isinstance(payload, list) else [payload]
+            for i, record in enumerate(records):
+                yield doc_from_record(record, fields, f"{doc_prefix}:{i}", f"{name}#{i}")
             return
-        records = payload if isinstance(payload, list) else [payload]
-        for i, record in enumerate(records):
-            yield doc_from_record(record, fields, f"{doc_prefix}:{i}", f"{name}#{i}")
-        return
-    for lineno, line in enumerate(data.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError) as exc:  # deeply nested JSON raises RecursionError
-            yield ReadFailure(f"{doc_prefix}:{lineno}", f"{name}:{lineno}", "bad-json", str(exc), raw=line[:100_000])
-            continue
-        yield doc_from_record(record, fields, f"{doc_prefix}:{lineno}", f"{name}:{lineno}")
+    yield from read_jsonl_stream(io.BytesIO(data), name + ".jsonl", fields, doc_prefix)
 
 
-def decompress(data: bytes, name: str) -> bytes:
-    if name.lower().endswith(".gz"):
-        return gzip.decompress(data)
-    return data
-
-
-def read_file_bytes(data: bytes, name: str, rel_id: str, fields: FieldMap) -> Iterator[Item]:
-    """Turn one file's bytes into items, whatever its kind (shared by local and S3 readers)."""
+def read_stream(stream: Readable, name: str, rel_id: str, fields: FieldMap) -> Iterator[Item]:
+    """Turn one file's bytes (as a stream) into items, whatever its kind (shared by local and S3 readers)."""
     kind = kind_of(name)
-    if kind == "text":
+    if kind == "jsonl" and not name.lower().endswith(".json"):
+        yield from read_jsonl_stream(stream, name, fields, rel_id)
+        return
+    if kind == "warc":
+        from .warc import read_warc_stream
+
+        yield from read_warc_stream(stream, name)
+        return
+    data = stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        yield ReadFailure(rel_id, name, "too-large", f"file larger than {MAX_FILE_BYTES} bytes")
+    elif kind == "text":
         yield Document(id=rel_id, raw=data, source=name)
     elif kind == "html":
         yield Document(id=rel_id, html=data, source=name)
     elif kind == "jsonl":
-        try:
-            payload = decompress(data, name)
-        except (OSError, EOFError, zlib.error) as exc:
-            yield ReadFailure(rel_id, name, "bad-archive", f"{type(exc).__name__}: {exc}", raw=data[:100_000])
-            return
-        yield from read_jsonl_bytes(payload, name, fields, rel_id)
+        yield from read_json_bytes(data, name, fields, rel_id)
+
+
+def read_file_bytes(data: bytes, name: str, rel_id: str, fields: FieldMap) -> Iterator[Item]:
+    """Items of one file already in memory."""
+    yield from read_stream(io.BytesIO(data), name, rel_id, fields)
 
 
 def strip_suffix(name: str) -> str:
@@ -135,10 +201,9 @@ class LocalSource:
     def __iter__(self) -> Iterator[Item]:
         base = self.path.parent if self.path.is_file() else self.path
         for path in self.files():
-            rel = path.relative_to(base).as_posix()
+            rel = strip_suffix(path.relative_to(base).as_posix())
             try:
-                data = path.read_bytes()
+                with path.open("rb") as f:
+                    yield from read_stream(f, str(path), rel, self.fields)
             except OSError as exc:
-                yield ReadFailure(strip_suffix(rel), str(path), "read-failed", f"{type(exc).__name__}: {exc}")
-                continue
-            yield from read_file_bytes(data, str(path), strip_suffix(rel), self.fields)
+                yield ReadFailure(rel, str(path), "read-failed", f"{type(exc).__name__}: {exc}")
