@@ -179,6 +179,23 @@ def test_html_parsing_resolves_no_external_entities(tmp_path: Path) -> None:
         assert "A" * 5000 not in result.text, "internal entities must not be expanded"
 
 
+def test_feed_xml_parser_expands_no_entities_and_reads_no_files(tmp_path: Path) -> None:
+    feeds = pytest.importorskip("flows.sources.feeds", reason="feeds/sitemaps reader (issue 5) not merged")
+    from lxml import etree
+
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text("TOP-SECRET-FILE-CONTENT")
+    laughs = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol" * 10}">' for i in range(10))
+    xml = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret_file}">{laughs}]>'
+           "<rss><channel><item><title>&xxe; &l9;</title><link>https://example.com/a</link></item></channel></rss>")
+    try:
+        root = feeds.parse_xml(xml.encode())
+    except etree.XMLSyntaxError:
+        return  # refusing the document is as good
+    dumped = etree.tostring(root)
+    assert b"TOP-SECRET" not in dumped and len(dumped) < 10_000
+
+
 # --- URL fetching (issue 5) ---------------------------------------------------------------------------------
 
 def _fetch_module() -> object:

@@ -145,7 +145,7 @@ def read_json_bytes(data: bytes, name: str, fields: FieldMap, doc_prefix: str) -
             for i, record in enumerate(records):
                 yield doc_from_record(record, fields, f"{doc_prefix}:{i}", f"{name}#{i}")
             return
-    yield from read_jsonl_stream(io.BytesIO(data), name + ".jsonl", fields, doc_prefix)
+    yield from read_jsonl_stream(io.BytesIO(data), name, fields, doc_prefix)  # source: the real file
 
 
 def read_stream(stream: Readable, name: str, rel_id: str, fields: FieldMap) -> Iterator[Item]:
