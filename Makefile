@@ -20,11 +20,21 @@ demo: $(STAMP)
 	$(PY) scripts/demo.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check cleaners flows tests scripts
+	$(VENV)/bin/ruff check cleaners flows tests scripts benchmarks
 	$(VENV)/bin/mypy
 
 test: lint
 	$(PY) -m pytest -q
+
+# Dev benchmark table (raw vs presswash, in-sample and page-level cross-validated, removals per rule id).
+# The bench lives in ../shared/bench beside the checkout; override with PRESSWASH_BENCH_DIR.
+eval: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(PY) benchmarks/eval.py
+
+# Benchmarks (benchmarks/README.md). Full sizes take long; `make bench BENCH_SCALE=small` is a quick run.
+BENCH_SCALE ?= full
+bench: $(STAMP)
+	BENCH_SCALE=$(BENCH_SCALE) $(PY) -m benchmarks.run_all $(BENCHES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo .bench

@@ -8,6 +8,7 @@ from .config import DEFAULT_CONFIG, Config
 from .encoding import decode_bytes, repair_text
 from .html import clean_html
 from .model import CleanResult, Document, Rejection
+from .repair_memo import remembering
 from .sitewide import SiteLineStats, site_of
 from .text import clean_text
 
@@ -76,7 +77,12 @@ def clean_documents(
     config = config or DEFAULT_CONFIG
     if stats is None:
         docs = list(docs)
-        stats = site_stats(docs, config)
+        with remembering():  # both passes repair each text: do it once
+            stats = site_stats(docs, config)
+            learned = stats.boilerplate(config)
+            results = [clean_document(doc, config, learned) for doc in docs]
+        yield from results
+        return
     learned = stats.boilerplate(config)
     for doc in docs:
         yield clean_document(doc, config, learned)

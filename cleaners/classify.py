@@ -1,15 +1,24 @@
-"""Per-line decisions with context: which lines of a document are boilerplate, and by which rule."""
+"""Per-line decisions with context: which lines of a document are boilerplate, and by which rule.
+
+Three sources of verdicts, in order: the rule catalogue (one combined regex per line, zone-aware), the
+site's repeated lines learned in this run, and the learned line classifier (``model.line-classifier``),
+which weighs length, punctuation, vocabulary, position and neighbours.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .config import Config
+from .features import LineInfo, document_features, line_info
+from .model_line import load_model, predict
 from .rules import Rule, load_rules
 
-_SENTENCE_END = re.compile(r"[.!?…:;\"'”’»)\]]\s*$")
+MODEL_RULE_ID = "model.line-classifier"
+SITE_RULE_ID = "site.repeated-line"
 
 
 @dataclass(frozen=True)
@@ -20,12 +29,13 @@ class Verdict:
     reason: str
     risky: bool = False
     score: float | None = None
+    edge: bool = False
+    """The line lies in the head or tail zone (outside the span of prose lines)."""
 
 
 def is_prose(line: str) -> bool:
     """A line that reads like article body text: long enough and ending like a sentence."""
-    words = line.split()
-    return len(words) >= 12 and _SENTENCE_END.search(line) is not None
+    return line_info(line.strip()).prose
 
 
 def content_span(lines: Sequence[str]) -> tuple[int, int]:
@@ -39,12 +49,56 @@ def content_span(lines: Sequence[str]) -> tuple[int, int]:
     return prose[0], prose[-1]
 
 
-def _in_zone(rule: Rule, index: int, span: tuple[int, int]) -> bool:
-    if rule.zone == "tail":
-        return index > span[1]
-    if rule.zone == "head":
-        return index < span[0]
-    return True
+@dataclass(frozen=True)
+class Catalogue:
+    """The enabled rules, each with its compiled pattern, word limit and zone.
+
+    A line only meets the patterns of rules that apply at its length and zone. (One alternation of
+    all patterns was measured 7x slower: Python's backtracking engine loses the per-pattern literal
+    prefix optimisations in a big alternation.)
+    """
+
+    rules: tuple[tuple[Rule, re.Pattern[str], int, str], ...]
+    max_words: int = 0
+    sections: tuple[Rule, ...] = ()
+    """``section-start`` rules: the line and all after it are boilerplate."""
+
+    def match(self, line: str, words: int, zone: str) -> Rule | None:
+        """The first rule matching ``line`` (stripped) that applies at this length and zone."""
+        if words > self.max_words:
+            return None
+        for rule, regex, max_words, rule_zone in self.rules:
+            if words <= max_words and (rule_zone == "any" or rule_zone == zone) and regex.search(line):
+                return rule
+        return None
+
+
+@lru_cache(maxsize=64)
+def catalogue(disabled: frozenset[str]) -> Catalogue:
+    config = Config(disabled_rules=disabled)
+    enabled = [r for r in load_rules() if config.rule_enabled(r.id)]
+    rules = tuple((r, r.regex, r.max_words, r.zone) for r in enabled if r.kind == "line-regex")
+    sections = tuple(r for r in enabled if r.kind == "section-start")
+    return Catalogue(rules, max((r.max_words for r, *_ in rules), default=0), sections)
+
+
+def section_start(cat: Catalogue, infos: Sequence[LineInfo], min_prose_words: int) -> tuple[int, Rule] | None:
+    """Where a boilerplate section (comments) opens: the first matching line after enough prose."""
+    if not cat.sections:
+        return None
+    prose_words = 0
+    for j, info in enumerate(infos):
+        if prose_words >= min_prose_words and not info.prose:
+            for rule in cat.sections:
+                if info.words <= rule.max_words and rule.regex.search(info.text):
+                    return j, rule
+        if info.prose:
+            prose_words += info.words
+    return None
+
+
+def _zone(j: int, first: int, last: int) -> str:
+    return "head" if j < first else "tail" if j > last else "body"
 
 
 def classify_lines(
@@ -52,29 +106,60 @@ def classify_lines(
     config: Config,
     *,
     site_boilerplate: frozenset[str] | None = None,
+    line_model: bool = True,
 ) -> list[Verdict | None]:
     """One verdict (or None: keep) per line.
 
     ``site_boilerplate`` holds the normalised lines learned to repeat across this document's site.
+    ``line_model``: also apply the learned classifier (trained on raw paragraph-scraper text).
     """
     from .sitewide import line_key
 
-    rules = [r for r in load_rules() if config.rule_enabled(r.id)] if config.remove_boilerplate else []
-    span = content_span(lines)
-    verdicts: list[Verdict | None] = []
-    for index, line in enumerate(lines):
-        verdict: Verdict | None = None
-        if line.strip():
-            for rule in rules:
-                if _in_zone(rule, index, span) and rule.matches_line(line):
-                    verdict = Verdict(rule.id, rule.description, rule.risky)
-                    break
-            if (
-                verdict is None
-                and site_boilerplate
-                and config.rule_enabled("site.repeated-line")
-                and line_key(line) in site_boilerplate
-            ):
-                verdict = Verdict("site.repeated-line", "repeated across documents of this site in the run")
-        verdicts.append(verdict)
+    verdicts: list[Verdict | None] = [None] * len(lines)
+    if not config.remove_boilerplate:
+        return verdicts
+    use_model = line_model and config.model_enabled and config.rule_enabled(MODEL_RULE_ID)
+    model = load_model(config.model_file) if use_model else None
+    index, rows, infos = document_features(lines)
+    prose = [j for j, info in enumerate(infos) if info.prose]
+    first, last = (prose[0], prose[-1]) if prose else (len(infos), -1)
+    cat = catalogue(config.disabled_rules)
+    use_site = bool(site_boilerplate) and config.rule_enabled(SITE_RULE_ID)
+    ruled: list[bool] = []
+    section = section_start(cat, infos, config.section_min_prose_words)
+    for j, (i, info) in enumerate(zip(index, infos, strict=True)):
+        zone = _zone(j, first, last)
+        verdict = _rule_verdict(cat, info, zone, zone != "body")
+        if verdict is None and section is not None and j >= section[0]:
+            rule = section[1]
+            verdict = Verdict(rule.id, rule.description, rule.risky, edge=True)
+        if verdict is None and use_site and line_key(info.text) in site_boilerplate:  # type: ignore[operator]
+            verdict = Verdict(SITE_RULE_ID, "repeated across documents of this site in the run", edge=True)
+        verdicts[i] = verdict
+        ruled.append(verdict is not None)
+    if model is not None and rows:
+        threshold = config.model_threshold if config.model_threshold is not None else model.threshold
+        for j, (i, p, hit) in enumerate(zip(index, predict(model, rows, ruled), ruled, strict=True)):
+            if not hit and p < threshold and not (j == 0 and _headline(infos)):
+                verdicts[i] = Verdict(
+                    MODEL_RULE_ID,
+                    "line classifier: reads like page furniture in this position",
+                    risky=p >= config.model_confident_below,
+                    score=round(1.0 - p, 4),
+                    edge=not first <= j <= last,
+                )
     return verdicts
+
+
+def _headline(infos: Sequence[LineInfo]) -> bool:
+    """The first line reads like the article's headline: short, no full stop, right before prose."""
+    head = infos[0]
+    return (
+        len(infos) > 1 and infos[1].prose and not head.prose and head.words <= 25
+        and not head.text.endswith((".", ":", ";", ","))
+    )
+
+
+def _rule_verdict(cat: Catalogue, info: LineInfo, zone: str, edge: bool) -> Verdict | None:
+    rule = cat.match(info.text, len(info.text.split()), zone)
+    return None if rule is None else Verdict(rule.id, rule.description, rule.risky, edge=edge)

@@ -23,6 +23,23 @@ class Config:
     """Over-removal guard: if risky rules would remove more than this share of a document's words,
     keep the lines removed by risky rules and flag the document instead."""
     guard_enabled: bool = True
+    model_enabled: bool = True
+    """Apply the learned line classifier (rule id ``model.line-classifier``) after the rule catalogue."""
+    model_threshold: float | None = None
+    """Lines whose content probability falls below this are removed; None: the model's tuned threshold."""
+    model_confident_below: float = 0.05
+    """Model removals with a content probability under this are not risky (the guard keeps the rest)."""
+    model_file: str = "line_model.json"
+    """Which weights file in ``cleaners/data`` the line classifier uses (evaluation swaps in others)."""
+    guard_strong_evidence: int = 5
+    """Over-removal guard: with at least this many confident removals the document is known to carry
+    furniture, and the guard gives back only the risky lines that read like prose."""
+    section_min_prose_words: int = 60
+    """A section-start rule (e.g. a comment section heading) only applies after this many words of
+    prose, so a heading above or inside the article's first paragraphs never cuts the article."""
+    guard_min_evidence: int = 1
+    """Clean-input guard: a document with fewer confident removals (non-risky rules, sure model
+    decisions) than this reads as already clean; its risky removals are undone and it is flagged."""
 
     # --- cross-document -------------------------------------------------------------------------------
     sitewide_min_docs: int = 3
@@ -35,6 +52,11 @@ class Config:
     # --- rejection ------------------------------------------------------------------------------------
     min_words: int = 20
     """Documents with fewer words left after cleaning are rejected as ``too-short``."""
+    reject_max_words: int = 150
+    """Only documents this short after cleaning can be rejected as error pages, archive notices, walls
+    or listings (a long article that mentions a 404 or a paywall is still an article)."""
+    listing_min_lines: int = 40
+    """A short document of at least this many lines, none of them prose, is rejected as ``listing``."""
 
     # --- HTML -----------------------------------------------------------------------------------------
     max_html_bytes: int = 20_000_000

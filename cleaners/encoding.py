@@ -17,9 +17,11 @@ import re
 import unicodedata
 
 import ftfy
-from ftfy.badness import badness, is_bad
+from ftfy.badness import badness
 
+from .badness_scan import looks_bad, speed_up_ftfy
 from .config import Config
+from .repair_memo import recall, remember
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -30,11 +32,6 @@ _BOMS = (
 )
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
-
-# Cheap signs that ftfy may have something to do besides mojibake (which `is_bad` detects).
-_NEEDS_FTFY = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r\x1b\u2028\u2029\ufb00-\ufb06\ud800-\udfff]|&#?\w{1,10};"
-)
 
 # Candidate codecs for undeclared bytes, with a small prior penalty: the first wins a tie.
 _CANDIDATES: tuple[tuple[str, float], ...] = (
@@ -68,6 +65,20 @@ other Latin Extended letters count as a little implausible (cp1252 read as cp125
 _MAX_HANGUL_WORD = 6
 _JAPANESE = frozenset({"kana", "han"})
 _WORD = re.compile(r"[^\W\d_]+")
+
+# Cheap signs that ftfy may have something to do besides mojibake (which `looks_bad` detects).
+# Split in two (a single character class is searched far faster than an alternation); same answers.
+_NEEDS_FTFY_CHARS = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r\x1b\u2028\u2029\ufb00-\ufb06\ud800-\udfff]"
+)
+_HTML_ENTITY = re.compile(r"&#?\w{1,10};")
+speed_up_ftfy()  # ftfy's mojibake test, exact but ~10x faster (cleaners/badness_scan.py)
+
+
+def _needs_ftfy(text: str) -> bool:
+    if _NEEDS_FTFY_CHARS.search(text) is not None:
+        return True
+    return "&" in text and _HTML_ENTITY.search(text) is not None
 
 
 def _codec(name: str) -> str | None:
@@ -245,12 +256,8 @@ def needs_repair(text: str, config: Config) -> bool:
     if config.uncurl_quotes and any(q in text for q in "‘’“”"):
         return True
     if text.isascii():
-        return _NEEDS_FTFY.search(text) is not None
-    return (
-        _NEEDS_FTFY.search(text) is not None
-        or not unicodedata.is_normalized("NFC", text)
-        or is_bad(text)
-    )
+        return _needs_ftfy(text)
+    return _needs_ftfy(text) or not unicodedata.is_normalized("NFC", text) or looks_bad(text)
 
 
 def repair_text(text: str, config: Config) -> tuple[str, list[str]]:
@@ -261,6 +268,8 @@ def repair_text(text: str, config: Config) -> tuple[str, list[str]]:
     """
     if not config.fix_encoding or not needs_repair(text, config):
         return text, []
+    if (remembered := recall(text, config.uncurl_quotes)) is not None:
+        return remembered  # within clean_documents, which reads each text twice
     explained = ftfy.fix_and_explain(text, config=_fixer_config(config))
     steps = [f"{step.action}:{step.parameter}" for step in (explained.explanation or [])]
-    return explained.text, steps
+    return remember(text, config.uncurl_quotes, (explained.text, steps))

@@ -1,8 +1,24 @@
-"""Document-level verdicts: is what is left after cleaning an article at all?"""
+"""Document-level verdicts: is what is left after cleaning an article at all?
+
+Rejection codes (a rejected document is quarantined by the flow with its code, never lost):
+
+- ``empty`` / ``too-short``: too little text left after cleaning (``Config.min_words``);
+- ``error-page``: a "page not found" / server error page;
+- ``archive-notice``: a web archive's or crawler's own notice instead of the page;
+- ``wall``: a paywall, login or cookie wall stands where the article should be;
+- ``listing``: an index or listing page: many short lines, no paragraph of prose.
+
+The pattern checks (error page, archive notice, wall) only look at short documents
+(``Config.reject_max_words``), so a long article that merely mentions a 404 error or a paywall is
+never rejected.
+"""
 
 from __future__ import annotations
 
+import re
+
 from .config import Config
+from .features import line_info
 from .model import Rejection
 
 # Codes for documents that could not be processed (quarantined) rather than judged (rejected).
@@ -11,12 +27,53 @@ FAILURE_CODES = frozenset(
      "text-too-large"}
 )
 
+_ERROR_PAGE = re.compile(
+    r"\b(error )?404\b.{0,40}\b(not found|nicht gefunden|introuvable|no encontrada|non trovata|"
+    r"não encontrada|"
+    r"niet gevonden|не найдена)|\bpage (was )?not found\b|\bseite (wurde )?nicht gefunden\b|"
+    r"\bpage (est )?introuvable\b|\bpágina no encontrada\b|\bpagina non trovata\b|\bpágina não encontrada\b|"
+    r"\bpagina niet gevonden\b|\bстраница не найдена\b|页面不存在|找不到页面|ページが見つかりません|"
+    r"\bthe page you (are|were|'re) looking for (could not be found|cannot be found|does ?n[o']t exist|"
+    r"is no longer available|has been (moved|removed))|\b(500 )?internal server error\b|"
+    r"\bservice (temporarily )?unavailable\b|\baccess denied\b|\b403 forbidden\b",
+    re.I,
+)
+_ARCHIVE = re.compile(
+    r"\bwayback machine\b|\bthis (page|url|snapshot) (has been|was|is) (archived|crawled|captured)|"
+    r"\b(hasn'?t|has not|not) (been )?archived\b|\bcrawled on\b|\bthe wayback machine has not\b|"
+    r"\binternet archive\b.{0,60}\b(capture|crawl|snapshot)",
+    re.I,
+)
+_WALL = re.compile(
+    r"\b(subscribe|sign in|log in|register) (now )?to (continue|keep) reading\b|\bto continue reading\b|"
+    r"\balready a subscriber\b|\bthis (article|content|story) is (only )?(available|reserved) (to|for) "
+    r"(subscribers|members|premium)|\bsubscribers only\b|\bpremium (content|article)\b|"
+    r"\bjetzt (weiterlesen|abonnieren|freischalten)\b|\bweiterlesen mit\b|\bnur für abonnenten\b|"
+    r"\bréservé aux abonnés\b|\bcontenido exclusivo para suscriptores\b|\briservato agli abbonati\b|"
+    r"\bexclusivo para assinantes\b|\bplease enable (javascript|cookies)\b|\bplease (accept|allow) cookies\b|"
+    r"\bwe value your privacy\b|\bcookie wall\b|\bare you a robot\b|\bverify you are (a )?human\b|"
+    r"\bcaptcha\b",
+    re.I,
+)
+
 
 def judge(text: str, config: Config) -> Rejection | None:
-    """Reject documents with too little article text left."""
+    """Reject documents that are not articles; None for an article."""
     words = len(text.split())
     if words == 0:
         return Rejection("empty", "no text left after cleaning")
+    lines = [line for line in text.split("\n") if line.strip()]
+    if len(lines) >= config.listing_min_lines and not any(line_info(line.strip()).prose for line in lines):
+        return Rejection("listing", f"{len(lines)} short lines and no paragraph of prose")
+    if words > config.reject_max_words:
+        return None
+    for code, rx, what in (
+        ("error-page", _ERROR_PAGE, "an error page"),
+        ("archive-notice", _ARCHIVE, "a web archive or crawler notice"),
+        ("wall", _WALL, "a paywall, login or cookie wall"),
+    ):
+        if m := rx.search(text):
+            return Rejection(code, f"{what} ({m.group(0)!r}), {words} words")
     if words < config.min_words:
         return Rejection("too-short", f"{words} words left after cleaning (minimum {config.min_words})")
     return None

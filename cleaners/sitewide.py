@@ -16,20 +16,32 @@ from urllib.parse import urlsplit
 from .config import Config
 
 _SPACE = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d+")
+_ARCHIVED = re.compile(r"^/web/\d+[a-z_]*/(.+)$")
 
 
 def line_key(line: str) -> str:
-    """A short, case- and space-insensitive fingerprint of a line."""
-    norm = _SPACE.sub(" ", line).strip().casefold()
+    """A short, case-, space- and number-insensitive fingerprint of a line.
+
+    Numbers are blanked so that counters ('Join 513 other subscribers', dates in a footer) still
+    match across a site's documents.
+    """
+    norm = _DIGITS.sub("0", _SPACE.sub(" ", line).strip().casefold())
     return hashlib.blake2b(norm.encode("utf-8"), digest_size=8).hexdigest()
 
 
 def site_of(url: str | None) -> str | None:
-    """The host of a URL without ``www.``; None when there is no usable URL."""
+    """The host of a URL without ``www.``; None when there is no usable URL.
+
+    A web archive capture (``web.archive.org/web/<time>/<url>``) belongs to the archived site.
+    """
     if not url:
         return None
     try:
-        host = urlsplit(url if "//" in url else f"//{url}").hostname
+        parts = urlsplit(url if "//" in url else f"//{url}")
+        if parts.hostname == "web.archive.org" and (m := _ARCHIVED.match(parts.path)):
+            return site_of(m.group(1))
+        host = parts.hostname
     except ValueError:
         return None
     if not host:

@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--id-field", default="id", help="JSON field with the document id (default: %(default)s)")
     run.add_argument("--url-field", default="url", help="JSON field with the URL (default: %(default)s)")
     _add_source_options(run)
+    run.add_argument("--runner", choices=("threads", "processes", "dask"), default=None,
+                     help="threads or processes on this machine, or dask (default: flows/runners.py)")
+    run.add_argument("--dask-address", metavar="tcp://HOST:PORT",
+                     help="Dask scheduler to run batches on (implies --runner dask; without it dask is local)")
     run.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
     run.add_argument("--json", action="store_true", help="print the manifest as JSON")
     _add_output_options(run)
@@ -191,6 +195,7 @@ class _Progress:
 def cmd_run(args: argparse.Namespace) -> int:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from .pipeline import add_progress_hook, clean_articles, remove_progress_hook
+    from .runners import make_task_runner
 
     if args.resume and not args.run_id:
         from .output import unfinished_runs
@@ -204,7 +209,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         add_progress_hook(progress)
     try:
-        manifest = clean_articles(
+        task_runner = make_task_runner(args.runner, dask_address=args.dask_address)
+        manifest = clean_articles.with_options(task_runner=task_runner)(
             source=args.source,
             dest=args.dest,
             batch_size=args.batch_size,

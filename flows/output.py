@@ -86,7 +86,7 @@ def encode(rows: list[dict[str, Any]], schema: pa.Schema, fmt: str) -> bytes:
         return buf.getvalue()
     if fmt == "jsonl":
         buf = io.BytesIO()
-        with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
+        with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=1) as gz:  # 9: 3x the CPU, 13% smaller
             for row in rows:
                 line = json.dumps(plain(row, schema), ensure_ascii=False, sort_keys=True,
                                   default=json_default)

@@ -19,22 +19,31 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
-import cleaners
 from cleaners import Config, Document, SiteLineStats, is_failure
 from cleaners import dedup as dd
 
-from . import output, records
+from . import output, parallel, records, runners
+from .credentials import resolve_s3_options
+from .report import RunProgress, publish_run_report
+from .retries import STORAGE_RETRIES, log_failed_batch
 from .settings import RunSettings, new_run_id
 from .sources import FetchOptions, FieldMap, ReadFailure, Source, open_source
-from .storage import S3Options, Storage, open_storage
+from .storage import Storage, open_storage
 
 T = TypeVar("T")
+
+
+def opaque(value: T) -> T:
+    """Hand a large value to a task without Prefect walking all of it in search of futures."""
+    return cast(T, quote(value))
+
+
 ProgressHook = Callable[[int, int], None]
 _progress_hooks: list[ProgressHook] = []
 DupKey = tuple[str, str, str]
@@ -107,10 +116,10 @@ def open_run(storage: Storage, run_id: str) -> Run:
 
 @task(name="gather-site-stats", cache_policy=NO_CACHE)
 def gather_site_stats(batch: list[Document], config: Config) -> SiteLineStats:
-    return cleaners.site_stats(batch, config)
+    return parallel.site_stats(batch, config)  # in a worker process when the pass has a pool
 
 
-@task(name="clean-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+@task(name="clean-batch", cache_policy=NO_CACHE, **STORAGE_RETRIES, on_failure=[log_failed_batch])
 def clean_batch(
     index: int, fingerprint: str, batch: list[Document | ReadFailure], settings: RunSettings,
     stats: SiteLineStats, run: Run,
@@ -129,7 +138,7 @@ def clean_batch(
             held.append(records.failure_record(item, run.run_id))
             report.quarantined += 1
             report.rejected_by_code[item.code] += 1
-    for doc, result in zip(docs, cleaners.clean_documents(docs, settings.cleaning, stats=stats), strict=True):
+    for doc, result in zip(docs, parallel.clean(docs, settings.cleaning, stats), strict=True):
         report.removed_by_rule.update(result.removed_by_rule())
         if result.rejected is None:
             keys = dd.keys(result.text, settings.dedup)
@@ -163,7 +172,7 @@ def _staged(storage: Storage, run: Run, report: BatchReport, name: str, cols: li
     return output.get_rows(storage, output.staged_key(run.run_id, report.fingerprint, name), cols)
 
 
-@task(name="decide-duplicates", cache_policy=NO_CACHE)
+@task(name="decide-duplicates", cache_policy=NO_CACHE, **STORAGE_RETRIES)
 def decide_duplicates(
     settings: RunSettings, run: Run, reports: list[BatchReport]
 ) -> dict[DupKey, dd.Duplicate]:
@@ -187,7 +196,7 @@ def decide_duplicates(
     return dd.decide(candidates, settings.dedup, prior=prior)
 
 
-@task(name="write-tables", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+@task(name="write-tables", cache_policy=NO_CACHE, **STORAGE_RETRIES)
 def write_tables(
     settings: RunSettings, run: Run, reports: list[BatchReport], decisions: dict[DupKey, dd.Duplicate]
 ) -> dict[str, Any]:
@@ -222,7 +231,7 @@ def write_tables(
     return {"tables": tables, "duplicates_by_kind": dict(sorted(kinds.items()))}
 
 
-@task(name="write-manifest", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+@task(name="write-manifest", cache_policy=NO_CACHE, **STORAGE_RETRIES)
 def write_manifest(
     settings: RunSettings, run: Run, reports: list[BatchReport], written: dict[str, Any], stats: SiteLineStats
 ) -> dict[str, Any]:
@@ -271,7 +280,7 @@ def write_manifest(
     return manifest
 
 
-@task(name="publish-run", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+@task(name="publish-run", cache_policy=NO_CACHE, **STORAGE_RETRIES)
 def publish_run(settings: RunSettings, run: Run, manifest: dict[str, Any]) -> None:
     """Add the run to the index of completed runs (readers see it from now on), then drop its staging."""
     storage = open_storage(settings.dest, settings.s3)
@@ -288,7 +297,7 @@ def clean_all(settings: RunSettings, run: Run, stats: SiteLineStats, source: Sou
     done_docs = 0
     for index, batch in enumerate(batched(source, settings.batch_size)):
         fingerprint = output.batch_fingerprint(batch, context)
-        pending.append(clean_batch.submit(index, fingerprint, batch, settings, stats, run))
+        pending.append(clean_batch.submit(index, fingerprint, opaque(batch), settings, opaque(stats), run))
         if len(pending) >= settings.max_workers * 2:
             reports.append(pending.pop(0).result())
             done_docs += reports[-1].docs_in
@@ -317,18 +326,30 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
     source = open_source(settings.source, settings.fields, fmt=settings.source_format, fetch=settings.fetch,
                          s3=settings.s3)
     stats = SiteLineStats()
-    for batch in batched(source, settings.batch_size):
-        docs = [item for item in batch if isinstance(item, Document)]
-        stats.merge(gather_site_stats(docs, settings.cleaning))
+    total_docs = 0
+    with parallel.worker_pool(settings.max_workers):  # CPU-bound passes use every core
+        gathering = []
+        for batch in batched(source, settings.batch_size):
+            docs = [item for item in batch if isinstance(item, Document)]
+            gathering.append(gather_site_stats.submit(opaque(docs), settings.cleaning))
+            total_docs += len(batch)
+            if len(gathering) >= settings.max_workers * 2:
+                stats.merge(gathering.pop(0).result())
+        for gathered in gathering:
+            stats.merge(gathered.result())
 
+    progress = RunProgress(total_docs, settings.run_id)
+    add_progress_hook(progress)
     try:
-        reports = clean_all(settings, run, stats, source)
+        with parallel.worker_pool(settings.max_workers, stats, settings.cleaning):
+            reports = clean_all(settings, run, stats, source)
     finally:
+        remove_progress_hook(progress)
         if close := getattr(source, "close", None):  # fetching sources delete their spool
             close()
-    decisions = decide_duplicates(settings, run, reports)
-    written = write_tables(settings, run, reports, decisions)
-    manifest = write_manifest(settings, run, reports, written, stats)
+    decisions = decide_duplicates(settings, run, opaque(reports))
+    written = write_tables(settings, run, opaque(reports), opaque(decisions))
+    manifest = write_manifest(settings, run, opaque(reports), written, opaque(stats))
     publish_run(settings, run, manifest)
 
     manifest["seconds"] = round(time.perf_counter() - t0, 3)
@@ -342,7 +363,7 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
     return manifest
 
 
-@flow(name="clean-articles", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
+@flow(name="clean-articles", task_runner=runners.default_task_runner(), log_prints=True)
 def clean_articles(
     source: str,
     dest: str,
@@ -359,6 +380,9 @@ def clean_articles(
     dedup: dict[str, Any] | None = None,
     source_format: str = "auto",
     fetch: dict[str, Any] | None = None,
+    credentials_block: str | None = None,
+    runner: str | None = None,
+    dask_address: str | None = None,
 ) -> dict[str, Any]:
     """Clean the articles at ``source`` (a directory or file) into ``dest`` (a directory or s3://bucket/prefix).
 
@@ -366,12 +390,14 @@ def clean_articles(
     options (see ``cleaners.dedup.DedupConfig``); ``format`` is ``parquet`` or ``jsonl``. Pass the
     ``run_id`` of an interrupted run to resume it. ``source_format`` picks the reader (default: from the
     URI); ``fetch`` holds FetchOptions by name for URL, feed and sitemap sources. Returns the run's manifest.
+    ``credentials_block`` names a ``presswash-s3`` block (else the AWS environment variables apply);
+    ``runner``/``dask_address`` pick the task runner for this run (see ``flows.runners``).
     """
     settings = RunSettings(
         source=source,
         dest=dest,
         batch_size=batch_size,
-        s3=S3Options(endpoint_url=endpoint_url),
+        s3=resolve_s3_options(endpoint_url, credentials_block),
         fields=FieldMap(text=text_field, html=html_field, id=id_field, url=url_field),
         cleaning=Config.from_dict(config),
         format=format,
@@ -381,4 +407,7 @@ def clean_articles(
         source_format=source_format,
         fetch=FetchOptions.from_dict(fetch),
     )
-    return run_pipeline(settings)
+    with runners.use_task_runner(runner, dask_address) as task_runner:
+        manifest = run_pipeline(settings)
+    publish_run_report(manifest, runners.describe(task_runner))
+    return manifest

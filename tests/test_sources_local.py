@@ -190,8 +190,10 @@ def test_cli_run_over_a_directory_with_warc_and_zstd(prefect_harness: None, tmp_
     (src / "batch.jsonl.zst").write_bytes(zst)
     out = tmp_path / "out"
     assert main(["run", str(src), str(out), "--quiet", "--run-id", "dir-run", "--min-words", "3"]) == 0
-    manifest = json.loads((out / "runs" / "dir-run" / "manifest.json").read_text())
+    from flows import reader
+
+    manifest = reader.manifest(str(out), "dir-run")
     counts = manifest["counts"]
     # WARC: news page written, 404 and 503 quarantined, the one-word xhtml page rejected; JSONL: written
-    assert counts == {"docs_in": 5, "written": 2, "rejected": 1, "quarantined": 2}
+    assert counts == {"docs_in": 5, "written": 2, "rejected": 1, "quarantined": 2, "duplicates": 0}
     assert manifest["rejected_by_code"] == {"http-404": 1, "http-503": 1, "too-short": 1}

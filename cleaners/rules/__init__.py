@@ -10,7 +10,8 @@ from importlib import resources
 from typing import Literal
 
 Zone = Literal["any", "head", "tail"]
-_KINDS = {"line-regex"}
+_KINDS = {"line-regex", "section-start"}
+"""``section-start``: a matching line after most of the article opens a boilerplate section to the end."""
 _ZONES = {"any", "head", "tail"}
 
 

@@ -1,0 +1,57 @@
+"""Benchmark 2: ``presswash run`` (Prefect flow, local JSONL in, SeaweedFS S3 out) against the library loop.
+
+Both clean the same documents; the library loop is benchmarks/library_side.py (one process). The flow runs
+as the CLI does, in its own process, against an S3 server this benchmark starts (flows.local_s3). Prefect's
+ephemeral API server start-up is reported separately: the flow's own time is the manifest's ``seconds``
+(read, clean, write, manifest). Target: the flow >= 1.5x faster than the library loop.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import WORK, SideResult, env_with_root, header, python, run_side, scale, verdict
+from benchmarks.corpus import corpus_dir
+from flows.local_s3 import LocalS3Server
+
+
+def run_flow(corpus: Path, s3: LocalS3Server, bucket: str, log: Path, batch_size: int = 1000) -> SideResult:
+    """``presswash run`` in a subprocess; ``data`` is the manifest (``seconds``: the flow body)."""
+    cmd = [python(), "-m", "flows.cli", "run", str(corpus), f"s3://{bucket}",
+           "--endpoint-url", s3.endpoint_url, "--quiet", "--json", "--batch-size", str(batch_size)]
+    side = run_side(cmd, env=env_with_root(s3.env()), log=log)
+    counts = side.data["counts"]
+    if counts["docs_in"] != counts["written"] + counts["rejected"] + counts["quarantined"]:
+        raise RuntimeError(f"flow counts do not add up: {counts}")
+    return side
+
+
+def main() -> int:
+    name, sizes = scale()
+    n = sizes["flow_docs"]
+    header(f"2. flow vs library loop: {n} documents")
+    corpus = corpus_dir(n)
+    run_dir = WORK / f"flow-{name}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    lib_cmd = [python(), "-m", "benchmarks.library_side", str(corpus), str(run_dir / "library.jsonl.gz")]
+    lib = run_side(lib_cmd, env=env_with_root(), log=run_dir / "library.log")
+    with LocalS3Server() as s3:
+        flow = run_flow(corpus, s3, "bench-flow", run_dir / "flow.log")
+    wall, flow_s, rss = flow.wall_s, float(flow.data["seconds"]), flow.peak_own_rss_mb
+    lib_s = lib.data["wall_s"]
+    print(f"  library loop (1 process)        {lib_s:7.1f}s  {n / lib_s:6.0f} docs/s")
+    print(f"  presswash run, flow body        {flow_s:7.1f}s  {n / flow_s:6.0f} docs/s  "
+          f"(peak RSS {rss:.0f} MB without Prefect's server)")
+    print(f"  presswash run, whole process    {wall:7.1f}s  {n / wall:6.0f} docs/s  "
+          f"(incl. Prefect ephemeral server start-up and interpreter start, {wall - flow_s:.1f}s)")
+    verdict("flow speed-up over the library loop (flow body)", lib_s / flow_s, 1.5)
+    verdict("flow speed-up over the library loop (whole process)", lib_s / wall, 1.5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

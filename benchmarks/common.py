@@ -1,0 +1,147 @@
+"""Shared helpers: benchmark sizes per scale, running a side in a subprocess, peak memory, printing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".bench"
+
+# Sizes per BENCH_SCALE. "full" is what the targets are stated for; "small" is a quick check.
+SCALES: dict[str, dict[str, int]] = {
+    "full": {"datatrove_docs": 20_000, "flow_docs": 20_000, "html_pages": 87, "memory_docs": 200_000,
+             "growth_small": 10_000, "growth_large": 100_000},
+    "medium": {"datatrove_docs": 5_000, "flow_docs": 10_000, "html_pages": 87, "memory_docs": 50_000,
+               "growth_small": 5_000, "growth_large": 50_000},
+    "small": {"datatrove_docs": 2_000, "flow_docs": 4_000, "html_pages": 30, "memory_docs": 20_000,
+              "growth_small": 2_000, "growth_large": 20_000},
+}
+
+
+def scale() -> tuple[str, dict[str, int]]:
+    name = os.environ.get("BENCH_SCALE", "full")
+    if name not in SCALES:
+        raise SystemExit(f"BENCH_SCALE must be one of {', '.join(SCALES)}, not {name!r}")
+    return name, SCALES[name]
+
+
+def env_with_root(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a presswash subprocess: this checkout first on the path, Prefect quiet."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    env.update(extra or {})
+    return env
+
+
+def _proc_children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def _tree_rss(pid: int) -> tuple[int, int]:
+    """Resident memory of a process and all its descendants, in bytes: (all, all but Prefect's API server).
+
+    Reads /proc (Linux), so it needs no extra package."""
+    children = _proc_children()
+    todo, total, own = [pid], 0, 0
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, []))
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            cmdline = Path(f"/proc/{p}/cmdline").read_bytes()
+        except OSError:
+            continue
+        rss = next((int(x.split()[1]) * 1024 for x in status.splitlines() if x.startswith("VmRSS:")), 0)
+        total += rss
+        own += 0 if b"uvicorn" in cmdline else rss
+    return total, own
+
+
+@dataclass
+class SideResult:
+    data: dict[str, Any]
+    wall_s: float
+    peak_rss_mb: float
+    """Peak resident memory of the process tree."""
+    peak_own_rss_mb: float = 0.0
+    """... without Prefect's ephemeral API server (a uvicorn child of a flow process)."""
+
+
+def run_side(cmd: list[str], env: dict[str, str] | None = None, log: Path | None = None) -> SideResult:
+    """Run one side of a benchmark; its last stdout line is JSON. Samples the process tree's peak RSS."""
+    log = log or WORK / "last-side.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    peak = peak_own = 0
+    t0 = time.perf_counter()
+    with log.open("wb") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env, cwd=ROOT)
+        stop = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak, peak_own
+            while not stop.is_set():
+                total, own = _tree_rss(proc.pid)
+                peak, peak_own = max(peak, total), max(peak_own, own)
+                stop.wait(0.1)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        out, _ = proc.communicate()
+        stop.set()
+        sampler.join()
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"{' '.join(cmd[:3])} ... failed with {proc.returncode}:\n{tail}")
+    return SideResult(last_json(out.decode(), f"{cmd[:3]} (see {log})"), wall, peak / 1e6, peak_own / 1e6)
+
+
+def last_json(text: str, what: str) -> dict[str, Any]:
+    """The last JSON object in a program's output that starts at the beginning of a line."""
+    decoder = json.JSONDecoder()
+    starts = [i for i in range(len(text)) if text[i] == "{" and (i == 0 or text[i - 1] == "\n")]
+    for i in reversed(starts):
+        try:
+            value, _ = decoder.raw_decode(text, i)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    raise RuntimeError(f"{what} printed no JSON result")
+
+
+def header(title: str) -> None:
+    name, _ = scale()
+    print(f"\n== {title}  [BENCH_SCALE={name}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}] ==")
+
+
+def verdict(label: str, value: float, target: float, higher_is_better: bool = True, unit: str = "x") -> bool:
+    ok = value >= target if higher_is_better else value <= target
+    sign = ">=" if higher_is_better else "<="
+    print(f"  {label}: {value:.2f}{unit}  (target {sign} {target}{unit})  {'PASS' if ok else 'MISS'}")
+    return ok
+
+
+def python() -> str:
+    return sys.executable

@@ -1,0 +1,107 @@
+"""An exact, faster ``ftfy.badness.is_bad``: run ftfy's mojibake regex only near characters it needs.
+
+``is_bad`` searches one large alternation at every position of the text (~2.5 ms for a 6 kB article, most of
+the cost of cleaning clean text). Every branch of that regex needs at least one non-ASCII character from a
+fixed class, and no match is longer than a few characters. So we pick, per branch, the mandatory class with
+the fewest characters common in clean text (anchors), keep only the text within one match length of an
+anchor, join those pieces with newlines that no match can span, and search that. Same answer, ~10x faster
+on clean text. If a future ftfy changes the regex so that the analysis does not hold, we fall back to
+``is_bad`` itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+import ftfy
+from ftfy.badness import BADNESS_RE, is_bad
+
+# The regex parser's internals (public as sre_parse until Python 3.11 deprecated that name).
+_sre_c: Any = importlib.import_module("re._constants")
+_sre_parse: Any = importlib.import_module("re._parser")
+
+# Characters frequent in clean Latin-script text: avoid them as anchors when a branch offers another choice.
+_FREQUENT = {chr(c) for c in range(0xC0, 0x100)} | set("’‘“”–—…«»·\xa0")
+
+
+def _class_chars(items: list[tuple[Any, Any]]) -> set[str] | None:
+    """The characters of a plain character class; None for negated classes or categories (\\w, \\s)."""
+    out: set[str] = set()
+    for op, av in items:
+        if op is _sre_c.LITERAL:
+            out.add(chr(av))
+        elif op is _sre_c.RANGE:
+            out.update(chr(c) for c in range(av[0], av[1] + 1))
+        else:
+            return None
+    return out
+
+
+def _anchors(pattern: re.Pattern[str]) -> tuple[str, int] | None:
+    """(anchor characters, longest match) if every branch has a mandatory all-non-ASCII element."""
+    parsed = _sre_parse.parse(pattern.pattern, pattern.flags)
+    if len(parsed) != 1 or parsed[0][0] is not _sre_c.BRANCH:
+        return None
+    anchors: set[str] = set()
+    longest = 0
+    for branch in parsed[0][1][1]:
+        _, hi = branch.getwidth()
+        if hi > 64:
+            return None
+        longest = max(longest, hi)
+        choices = []
+        for op, av in branch:  # top-level elements of a branch are mandatory (repeats have their own op)
+            chars = {chr(av)} if op is _sre_c.LITERAL else _class_chars(av) if op is _sre_c.IN else None
+            if chars and all(ord(c) >= 128 for c in chars):
+                choices.append(chars)
+        if not choices:
+            return None
+        anchors |= min(choices, key=lambda s: (len(s & _FREQUENT), len(s)))
+    return "".join(sorted(anchors)), longest
+
+
+def _build() -> Callable[[str], bool]:
+    found = _anchors(BADNESS_RE)
+    if found is None:
+        return is_bad
+    chars, width = found
+    anchor_re = re.compile("[" + "".join(re.escape(c) for c in chars) + "]")
+    sep = "\n" * width  # '.' never matches a newline, and no match is longer than `width`
+    search = BADNESS_RE.search
+
+    def is_bad_fast(text: str) -> bool:
+        spans: list[tuple[int, int]] = []
+        start = end = -1
+        for m in anchor_re.finditer(text):
+            p = m.start()
+            s = max(p - width + 1, 0)
+            if s <= end:  # overlaps the current span: extend it
+                end = p + width
+                continue
+            if end >= 0:
+                spans.append((start, end))
+            start, end = s, p + width
+        if end < 0:
+            return False
+        spans.append((start, end))
+        reduced = sep.join(text[a:b] for a, b in spans)
+        if spans[0][0] > 0:
+            reduced = sep + reduced  # so '^' cannot match inside the text
+        return search(reduced) is not None
+
+    return is_bad_fast
+
+
+looks_bad: Callable[[str], bool] = _build()
+"""Same as ``ftfy.badness.is_bad(text)``, faster."""
+
+
+def speed_up_ftfy() -> None:
+    """Let ftfy's own encoding fixer use ``looks_bad``: it calls ``is_bad`` on the whole text at every step
+    (~45% of the time of repairing a mojibake article). Same answers, so ftfy's output does not change;
+    only the name ftfy's fixer looks up is replaced, ``ftfy.badness.is_bad`` stays as it is."""
+    if looks_bad is not is_bad and getattr(ftfy, "is_bad", None) is is_bad:
+        ftfy.is_bad = looks_bad  # type: ignore[assignment]

@@ -1,0 +1,121 @@
+"""The line classifier in context: boilerplate at the ends goes, article text stays, removals have ids."""
+
+from __future__ import annotations
+
+from cleaners import Config, clean_text
+from cleaners.classify import MODEL_RULE_ID, catalogue, classify_lines
+from cleaners.model_line import load_model
+
+BODY = [
+    "The regional government approved a plan on Monday to rebuild the flooded railway line between the two "
+    "valley towns, a project expected to take three years and cost about 400 million euros.",
+    "Engineers said the new track would be raised by two metres along the river, where the water destroyed "
+    "embankments and bridges last summer, leaving thousands of commuters without a train service.",
+    "Opposition politicians welcomed the decision but criticised the timetable, saying residents had waited "
+    "long enough and that buses were no substitute for a working railway in winter.",
+    "The first contracts are to be signed in the spring, the transport ministry said in a statement.",
+]
+PAGE = [
+    "Home", "News", "Politics", "Sport", "Search",
+    "Railway line to be rebuilt after floods",
+    *BODY,
+    "Share this:", "Facebook", "Twitter", "Related Stories",
+    "Storm warning issued for the coast",
+    "Ten things to do this weekend",
+    "© 2024 Valley Post. All rights reserved.",
+    "Privacy Policy | Terms of Use | Contact Us",
+]
+
+
+def test_page_furniture_goes_and_the_article_stays() -> None:
+    result = clean_text("\n".join(PAGE))
+    for para in BODY:
+        assert para in result.text
+    for junk in ("Share this:", "Privacy Policy", "All rights reserved", "Politics", "Ten things to do"):
+        assert junk not in result.text, junk
+    assert all(r.rule_id for r in result.removed)
+
+
+def test_model_removals_carry_their_id_and_score() -> None:
+    result = clean_text("\n".join(PAGE))
+    model = [r for r in result.removed if r.rule_id == MODEL_RULE_ID]
+    assert model, "expected the line classifier to remove some navigation"
+    assert all(r.score is not None and 0.0 <= r.score <= 1.0 for r in model)
+    assert all(r.score is None for r in result.removed if r.rule_id != MODEL_RULE_ID)
+
+
+def test_clean_article_comes_through_unchanged() -> None:
+    text = "\n\n".join(["Railway line to be rebuilt after floods", *BODY])
+    result = clean_text(text)
+    assert result.text == text
+    assert result.removed == []
+
+
+def test_model_can_be_switched_off() -> None:
+    lines = PAGE
+    with_model = classify_lines(lines, Config())
+    without = classify_lines(lines, Config(model_enabled=False))
+    assert any(v is not None and v.rule_id == MODEL_RULE_ID for v in with_model)
+    assert all(v is None or v.rule_id != MODEL_RULE_ID for v in without)
+    disabled = classify_lines(lines, Config(disabled_rules=frozenset({MODEL_RULE_ID, "legal."})))
+    assert all(v is None or not v.rule_id.startswith(("legal.", "model.")) for v in disabled)
+
+
+def test_model_ships_and_is_deterministic() -> None:
+    model = load_model()
+    assert model is not None and 0.0 < model.threshold < 1.0
+    assert classify_lines(PAGE, Config()) == classify_lines(PAGE, Config())
+
+
+def test_catalogue_match_agrees_with_single_rules() -> None:
+    cat = catalogue(frozenset())
+    rules = [r for r, *_ in cat.rules]
+    samples = [ex for r in rules for ex in (*r.examples, *r.counterexamples)]
+    for line in samples:
+        words = len(line.split())
+        for zone in ("head", "body", "tail"):
+            hit = cat.match(line, words, zone)
+            single = [r for r in rules if words <= r.max_words and r.zone in ("any", zone)
+                      and r.regex.search(line)]
+            assert (hit is None) == (not single), (line, zone)
+            if hit is not None:
+                assert hit in single
+
+
+def test_over_removal_guard_flags_and_keeps_risky_lines() -> None:
+    config = Config(guard_max_removed_share=0.0, guard_min_evidence=0, guard_strong_evidence=1000)
+    result = clean_text("\n".join(PAGE), config=config)
+    assert "over-removal-guard" in result.flags
+    assert all(r.rule_id != MODEL_RULE_ID or (r.score or 0) > 1 - config.model_confident_below
+               for r in result.removed)
+
+
+def test_over_removal_guard_on_furniture_pages_gives_back_prose_only() -> None:
+    teaser = ("Officials said on Monday that the harbour works would take another two years to finish, "
+              "according to a report.")
+    page = [*PAGE[:5], teaser, *PAGE[-8:]]
+    guarded = clean_text("\n".join(page), config=Config(guard_max_removed_share=0.0, guard_strong_evidence=1))
+    assert "over-removal-guard" in guarded.flags
+    assert "Politics" not in guarded.text and "Ten things to do" not in guarded.text
+    assert teaser in guarded.text
+
+
+def test_clean_input_guard_keeps_unsure_removals_without_evidence() -> None:
+    lines = ["Railway line to be rebuilt after floods", *BODY, "Train times will be published in May"]
+    result = clean_text("\n\n".join(lines))
+    assert "Train times will be published in May" in result.text
+
+
+def test_comment_section_goes_after_the_article_but_never_cuts_it() -> None:
+    comments = [
+        "34 responses to “Railway line to be rebuilt after floods”",
+        "It is about time this happened, the buses have been a nightmare for everyone in the valley.",
+        "Three years is far too long, they should hire more crews and get this finished before next winter.",
+    ]
+    result = clean_text("\n".join(["Railway line to be rebuilt after floods", *BODY, *comments]))
+    assert all(para in result.text for para in BODY)
+    assert not any(c in result.text for c in comments)
+    assert {r.rule_id for r in result.removed if r.line in comments} == {"comments.section"}
+    # a comment heading above the article (e.g. a counter near the byline) removes nothing after it
+    early = clean_text("\n".join(["Comments (3)", *BODY]))
+    assert all(para in early.text for para in BODY)

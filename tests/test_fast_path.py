@@ -1,0 +1,130 @@
+"""The fast path gives the same outputs as the slow path.
+
+- the parallel path the flow uses (site statistics and cleaning in worker processes, batch by batch) against
+  the single-process library loop, on the dev benchmark texts (a share of them with injected mojibake);
+- the mojibake pre-check (``cleaners.badness_scan.looks_bad``) against ``ftfy.badness.is_bad`` itself, and
+  ftfy's repairs with and without it;
+- the split "anything else for ftfy to do" check against the single regex it replaced.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import bench_file
+from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleaners import Config, Document, SiteLineStats, clean_documents
+from cleaners.badness_scan import looks_bad
+from cleaners.encoding import _needs_ftfy
+from flows import parallel
+
+
+def _mojibake(text: str) -> str:
+    """UTF-8 read as windows-1252, the commonest damage (undefined bytes kept as C1 code points)."""
+    return "".join(chr(b) if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([b]).decode("cp1252")
+                   for b in text.encode("utf-8"))
+
+
+def dev_documents() -> list[Document]:
+    docs = []
+    for name in ("scrapinghub_text.jsonl.gz", "trafilatura_text.jsonl.gz"):
+        with gzip.open(bench_file(name), "rt", encoding="utf-8") as f:
+            for i, line in enumerate(f):
+                r = json.loads(line)
+                text = _mojibake(r["raw_text"]) if i % 7 == 3 else r["raw_text"]
+                docs.append(Document(id=f"{name}:{r['id']}", text=text, url=r.get("url"), source=name))
+    return docs
+
+
+def test_parallel_path_matches_library_loop() -> None:
+    docs = dev_documents()
+    config = Config()
+    slow = list(clean_documents(docs, config))
+    assert any(r.encoding_fixes for r in slow), "the sample should exercise encoding repair"
+    batches = [docs[i : i + 150] for i in range(0, len(docs), 150)]
+    stats = SiteLineStats()
+    with parallel.worker_pool(2):
+        for batch in batches:
+            stats.merge(parallel.site_stats(batch, config))
+    with parallel.worker_pool(2, stats, config):
+        fast = [result for batch in batches for result in parallel.clean(batch, config, stats)]
+    assert len(fast) == len(slow)
+    for a, b in zip(slow, fast, strict=True):
+        assert a == b, a.id
+
+
+def test_looks_bad_matches_ftfy_on_dev_texts() -> None:
+    docs = dev_documents()
+    texts = [d.text or "" for d in docs[::3]] + [_mojibake(d.text or "") for d in docs[:30]]
+    verdicts = [is_bad(t) for t in texts]
+    assert any(verdicts) and not all(verdicts)
+    assert [looks_bad(t) for t in texts] == verdicts
+
+
+def test_ftfy_speed_up_changes_no_repair(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ftfy
+
+    from cleaners.encoding import repair_text
+
+    texts = [_mojibake(d.text or "") for d in dev_documents()[::15]]
+    assert ftfy.is_bad is looks_bad  # installed by cleaners.encoding
+    fast = [repair_text(t, Config()) for t in texts]
+    monkeypatch.setattr(ftfy, "is_bad", is_bad)
+    assert fast == [repair_text(t, Config()) for t in texts]
+    assert sum(1 for _, fixes in fast if fixes) > len(texts) // 2
+
+
+_SUSPECT = "".join(sorted(set("".join(MOJIBAKE_CATEGORIES.values()) + "ÂÃÎÐØÙàâ×²³√±∂≈°‚ÄâóβΒΓΞΟВГРСЂў€ā"
+                                + "éèüöäÉÜÖœŒ’“”–— \n\t.,!?aZ1{}")))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(sorted(set(_SUSPECT))), max_size=60),
+       st.text(alphabet=st.characters(codec="utf-8"), max_size=20))
+def test_looks_bad_matches_ftfy_on_generated_text(suspect: str, other: str) -> None:
+    for text in (suspect, other + suspect, suspect + other, other):
+        assert looks_bad(text) == is_bad(text), repr(text)
+
+
+_OLD_NEEDS_FTFY = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r\x1b\u2028\u2029\ufb00-\ufb06\ud800-\udfff]|&#?\w{1,10};"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("a &#;x1é\r\x1b\u2028\ufb01\x00\n")), max_size=40))
+def test_split_ftfy_check_matches_the_single_regex(text: str) -> None:
+    assert _needs_ftfy(text) == (_OLD_NEEDS_FTFY.search(text) is not None)
+
+
+@pytest.mark.slow
+def test_flow_output_matches_library_loop(tmp_path: Path, prefect_harness: None) -> None:
+    """End to end: what ``presswash run`` writes (worker processes, batches) equals the library loop."""
+    from flows import output
+    from flows.pipeline import clean_articles
+    from flows.sources import open_source
+
+    src = tmp_path / "in.jsonl"
+    with src.open("w", encoding="utf-8") as f:
+        for doc in dev_documents()[:120]:
+            f.write(json.dumps({"id": doc.id, "url": doc.url, "text": doc.text}) + "\n")
+    manifest = clean_articles(source=str(src), dest=str(tmp_path / "out"), batch_size=40)
+    written = {}
+    for shard in manifest["shards"]:
+        if shard["table"] == "documents":
+            for row in output.decode_jsonl_gz((tmp_path / "out" / shard["key"]).read_bytes()):
+                written[row["id"]] = row
+    docs = [item for item in open_source(str(src)) if isinstance(item, Document)]
+    expected = {r.id: r for r in clean_documents(docs, Config()) if r.rejected is None}
+    assert written.keys() == expected.keys()
+    for doc_id, result in expected.items():
+        assert written[doc_id]["text"] == result.text, doc_id
+        assert [x["rule_id"] for x in written[doc_id]["removed"]] == [x.rule_id for x in result.removed]
+        assert written[doc_id]["encoding_fixes"] == result.encoding_fixes

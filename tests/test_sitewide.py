@@ -1,0 +1,88 @@
+"""Per-site repeated lines: learned from a run, independent of input order and batching."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleaners import Config, Document, SiteLineStats, clean_documents, site_stats
+from cleaners.sitewide import line_key, site_of
+
+FOOTER = "Join 513 other subscribers"
+SYNDICATED = "The central bank kept rates unchanged on Thursday, citing slowing inflation and weak hiring."
+
+
+TOPICS = ["harbour", "bridge", "library", "stadium", "tramway", "school", "hospital", "airport"]
+
+
+def article(n: int, site: str, footer: bool = True, shared: bool = False) -> Document:
+    topic = TOPICS[n]
+    body = [
+        f"Council delays the {topic} again",
+        f"Reporters found that the {topic} project was late by several months, and that the costs "
+        "had doubled since the council first approved the plan in the spring of last year.",
+        f"Residents near the {topic} said they had not been consulted about the new timetable at all.",
+    ]
+    if shared:
+        body.append(SYNDICATED)
+    if footer:
+        body += [FOOTER.replace("513", str(500 + n)), "Designed by Studio Nine"]
+    return Document(id=f"{site}-{n}", text="\n".join(body), url=f"https://www.{site}/news/{n}")
+
+
+DOCS = [article(i, "a.example") for i in range(4)] + [article(i, "b.example", footer=False) for i in range(3)]
+
+
+def by_id(results: list) -> dict[str, tuple[str, tuple[str, ...]]]:
+    return {r.id: (r.text, tuple(x.rule_id for x in r.removed)) for r in results}
+
+
+def test_repeated_lines_of_a_site_are_removed_and_reported() -> None:
+    results = {r.id: r for r in clean_documents(DOCS)}
+    for i in range(4):
+        r = results[f"a.example-{i}"]
+        assert "Designed by Studio Nine" not in r.text
+        assert "other subscribers" not in r.text
+        assert "site.repeated-line" in r.removed_by_rule()
+        assert "project was late" in r.text
+    learned = site_stats(DOCS).learned_lines(Config())
+    assert "Designed by Studio Nine" in learned["a.example"]
+    assert "b.example" not in learned
+
+
+def test_identical_paragraphs_on_different_sites_stay() -> None:
+    docs = [article(i, f"site{i}.example", footer=False, shared=True) for i in range(5)]
+    for r in clean_documents(docs):
+        assert SYNDICATED in r.text
+
+
+def test_below_min_docs_nothing_is_learned() -> None:
+    stats = site_stats(DOCS[:2])
+    assert stats.boilerplate(Config()) == {}
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(list(range(len(DOCS)))), st.integers(min_value=1, max_value=len(DOCS)))
+def test_result_does_not_depend_on_order_or_batches(order: list[int], cut: int) -> None:
+    config = Config()
+    expected = by_id(list(clean_documents(DOCS, config)))
+    docs = [DOCS[i] for i in order]
+    assert by_id(list(clean_documents(docs, config))) == expected
+    # two batches whose statistics are merged, in either order, as the flow does
+    first, second = docs[:cut], docs[cut:]
+    for a, b in ((first, second), (second, first)):
+        stats = SiteLineStats().merge(site_stats(a, config)).merge(site_stats(b, config))
+        got = by_id([*clean_documents(a, config, stats=stats), *clean_documents(b, config, stats=stats)])
+        assert got == expected
+        assert stats.learned_lines(config) == site_stats(DOCS, config).learned_lines(config)
+
+
+def test_line_key_ignores_case_space_and_numbers() -> None:
+    assert line_key("Join 513 other  subscribers") == line_key("join 7 other subscribers")
+    assert line_key("Join other subscribers") != line_key("Join 7 other subscribers")
+
+
+def test_site_of_web_archive_capture_is_the_archived_site() -> None:
+    assert site_of("https://web.archive.org/web/20160526181643/http://www.example.com/a") == "example.com"
+    assert site_of("https://www.example.org/x") == "example.org"
+    assert site_of(None) is None
