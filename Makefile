@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test lint typecheck eval bench clean venv
+.PHONY: demo test test-slow lint eval bench clean venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check cleaners flows tests scripts benchmarks
 	$(VENV)/bin/mypy
 
+# `make test`: lint, types, and every suite but the slow ones (under a few minutes).
+# `make test-slow`: the slow suites (real `prefect server` deployment, fault injection, flow-vs-library);
+# CI (.ci/run) runs both.
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow"
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow
 
 # Dev benchmark table (raw vs presswash, in-sample and page-level cross-validated, removals per rule id).
 # The bench lives in ../shared/bench beside the checkout; override with PRESSWASH_BENCH_DIR.

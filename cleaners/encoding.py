@@ -65,6 +65,7 @@ other Latin Extended letters count as a little implausible (cp1252 read as cp125
 _MAX_HANGUL_WORD = 6
 _JAPANESE = frozenset({"kana", "han"})
 _WORD = re.compile(r"[^\W\d_]+")
+_HAN_GAP = re.compile(r"[\u3400-\u9fff](?: (?=[\u3400-\u9fff])|[.,;:!?](?= |$))")
 
 # Cheap signs that ftfy may have something to do besides mojibake (which `looks_bad` detects).
 # Split in two (a single character class is searched far faster than an alternation); same answers.
@@ -185,6 +186,9 @@ def implausibility(text: str) -> float:
         penalty += upper - lower
     if hangul:  # Korean ends sentences with ".", Chinese and Japanese with "。": GB bytes read as EUC-KR
         penalty += text.count("。") + text.count("、")
+    # Chinese and Japanese put no spaces between words and end sentences with "。": short Han "words"
+    # between spaces, or a Han character before an ASCII full stop, are Cyrillic or Latin read as GB/Big5.
+    penalty += len(_HAN_GAP.findall(text))
     return penalty / len(non_ascii)
 
 

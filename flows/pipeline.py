@@ -23,6 +23,8 @@ from typing import Any, TypeVar, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from cleaners import Config, Document, SiteLineStats, is_failure
@@ -40,7 +42,13 @@ T = TypeVar("T")
 
 
 def opaque(value: T) -> T:
-    """Hand a large value to a task without Prefect walking all of it in search of futures."""
+    """Hand a large value to a task without Prefect walking all of it in search of futures.
+
+    Only on the in-process thread runner: other runners (Dask) ship task inputs elsewhere as they are.
+    """
+    ctx = FlowRunContext.get()
+    if ctx is None or not isinstance(ctx.task_runner, ThreadPoolTaskRunner):
+        return value
     return cast(T, quote(value))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.context import TaskRunContext
 from prefect.tasks import Task, exponential_backoff
+from prefect.utilities.annotations import BaseAnnotation
 
 RETRYABLE_S3_CODES = frozenset({
     "500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout",
@@ -56,6 +57,8 @@ STORAGE_RETRIES: dict[str, Any] = {
 
 
 def _item_ids(batch: Any) -> list[str]:
+    if isinstance(batch, BaseAnnotation):  # passed with quote() so Prefect does not walk it
+        batch = batch.unwrap()
     return [str(getattr(item, "id", "?")) for item in batch] if isinstance(batch, list) else []
 
 

@@ -107,7 +107,7 @@ def test_split_ftfy_check_matches_the_single_regex(text: str) -> None:
 @pytest.mark.slow
 def test_flow_output_matches_library_loop(tmp_path: Path, prefect_harness: None) -> None:
     """End to end: what ``presswash run`` writes (worker processes, batches) equals the library loop."""
-    from flows import output
+    from flows import reader
     from flows.pipeline import clean_articles
     from flows.sources import open_source
 
@@ -115,12 +115,13 @@ def test_flow_output_matches_library_loop(tmp_path: Path, prefect_harness: None)
     with src.open("w", encoding="utf-8") as f:
         for doc in dev_documents()[:120]:
             f.write(json.dumps({"id": doc.id, "url": doc.url, "text": doc.text}) + "\n")
-    manifest = clean_articles(source=str(src), dest=str(tmp_path / "out"), batch_size=40)
-    written = {}
-    for shard in manifest["shards"]:
-        if shard["table"] == "documents":
-            for row in output.decode_jsonl_gz((tmp_path / "out" / shard["key"]).read_bytes()):
-                written[row["id"]] = row
+    dest = str(tmp_path / "out")
+    clean_articles(source=str(src), dest=dest, batch_size=40, run_id="fast", dedup={"enabled": False})
+    written = {row["id"]: row for row in reader.read_documents(dest, "fast")}
+    for row in written.values():
+        row["removed"] = []
+    for removal in sorted(reader.read_documents(dest, "fast", table="removals"), key=lambda r: r["line_no"]):
+        written[removal["doc_id"]]["removed"].append(removal)
     docs = [item for item in open_source(str(src)) if isinstance(item, Document)]
     expected = {r.id: r for r in clean_documents(docs, Config()) if r.rejected is None}
     assert written.keys() == expected.keys()

@@ -46,8 +46,12 @@ def edit(text: str, seed: int) -> str:
     return " ".join(words) + "\n\nReporting by the wire service."
 
 
+_LETTERS = str.maketrans("0123456789", "abcdefghij")
+
+
 def record(doc_id: str, text: str, site: int, title: str | None = None) -> dict[str, Any]:
-    title = f"Story {title or doc_id}"
+    # spelled in letters: lines differing only in digits count as one line for site boilerplate
+    title = f"Story {(title or doc_id).translate(_LETTERS)}"
     return {"id": doc_id, "url": f"https://site{site}.example/{doc_id}", "title": title,
             "text": f"{title}\n\n{text}\n\nFollow Jane Doe on Twitter: @janedoe"}
 
