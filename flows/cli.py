@@ -188,8 +188,11 @@ class _Progress:
     def __call__(self, docs: int, batches: int) -> None:
         end = "\r" if self.tty else "\n"
         # write(), not print(): the flow's log_prints would turn a print into a (filtered) log record
-        sys.stderr.write(f"  cleaned {docs} documents in {batches} batches{end}")
-        sys.stderr.flush()
+        try:  # best effort: a closed or broken stderr must never fail a run
+            sys.stderr.write(f"  cleaned {docs} documents in {batches} batches{end}")
+            sys.stderr.flush()
+        except (ValueError, OSError):
+            pass
 
 
 def cmd_run(args: argparse.Namespace) -> int:
