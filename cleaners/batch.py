@@ -15,11 +15,12 @@ from .text import clean_text
 
 def plain_text(doc: Document, config: Config) -> str | None:
     """The repaired plain text of a non-HTML document (what site statistics are built from)."""
-    if doc.text is not None:
-        return repair_text(doc.text, config)[0]
-    if doc.raw is not None:
-        return repair_text(decode_bytes(doc.raw, doc.content_type)[0], config)[0]
-    return None
+    text = doc.text
+    if text is None and doc.raw is not None:
+        text = decode_bytes(doc.raw, doc.content_type)[0]
+    if text is None or len(text) > config.max_text_chars:  # too large: quarantined, not learned from
+        return None
+    return repair_text(text, config)[0]
 
 
 def site_stats(docs: Iterable[Document], config: Config | None = None) -> SiteLineStats:

@@ -67,6 +67,8 @@ class Config:
     """Larger HTML is not parsed; the document is rejected as ``html-too-large``."""
     html_timeout_s: float = 30.0
     """Extraction running longer than this is abandoned (quarantined as ``extract-timeout``)."""
+    max_text_chars: int = 2_000_000
+    """Longer plain text is not cleaned (time grows with size); quarantined as ``text-too-large``."""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -26,7 +26,8 @@ from .model import Rejection
 
 # Codes for documents that could not be processed (quarantined) rather than judged (rejected).
 FAILURE_CODES = frozenset(
-    {"exception", "extract-failed", "extract-timeout", "html-too-large", "empty-input", "decode-failed"}
+    {"exception", "extract-failed", "extract-timeout", "html-too-large", "empty-input", "decode-failed",
+     "text-too-large"}
 )
 
 _ERROR_PAGE = re.compile(

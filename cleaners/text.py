@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from .classify import MODEL_RULE_ID, Verdict, classify_lines, is_prose
 from .config import DEFAULT_CONFIG, Config
 from .encoding import repair_text
-from .model import CleanResult, Removal
+from .model import CleanResult, Rejection, Removal
 from .reject import judge, missing_article
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -126,6 +126,9 @@ def clean_text(
     [('prompt.news-tip', 'Have a tip we should know?')]
     """
     config = config or DEFAULT_CONFIG
+    if len(text) > config.max_text_chars:
+        return CleanResult(id=doc_id, text="", url=url, rejected=Rejection(
+            "text-too-large", f"{len(text)} characters > max_text_chars={config.max_text_chars}"))
     repaired, fixes = repair_text(text, config)
     result = clean_lines(
         split_lines(repaired), config, doc_id=doc_id, site_boilerplate=site_boilerplate, line_model=True

@@ -187,7 +187,12 @@ class _Progress:
 
     def __call__(self, docs: int, batches: int) -> None:
         end = "\r" if self.tty else "\n"
-        print(f"  cleaned {docs} documents in {batches} batches", end=end, file=sys.stderr, flush=True)
+        # write(), not print(): the flow's log_prints would turn a print into a (filtered) log record
+        try:  # best effort: a closed or broken stderr must never fail a run
+            sys.stderr.write(f"  cleaned {docs} documents in {batches} batches{end}")
+            sys.stderr.flush()
+        except (ValueError, OSError):
+            pass
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -44,8 +44,17 @@ class LocalS3Server:
     ...     s3.endpoint_url                     # 'http://127.0.0.1:PORT'
     """
 
-    def __init__(self, data_dir: str | Path | None = None, *, startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        *,
+        startup_timeout: float = 30.0,
+        access_key: str = ACCESS_KEY,
+        secret_key: str = SECRET_KEY,
+    ) -> None:
         self._own_dir = data_dir is None
+        self.access_key = access_key
+        self.secret_key = secret_key
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="presswash-s3-"))
         self.startup_timeout = startup_timeout
         self.ports = {flag: free_port() for flag in _PORT_FLAGS}
@@ -55,23 +64,31 @@ class LocalS3Server:
 
     @property
     def credentials(self) -> dict[str, str]:
-        return {"aws_access_key_id": ACCESS_KEY, "aws_secret_access_key": SECRET_KEY}
+        return {"aws_access_key_id": self.access_key, "aws_secret_access_key": self.secret_key}
 
     def env(self) -> dict[str, str]:
         """Environment variables that point boto3 (and presswash) at this server."""
         return {
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
             "AWS_DEFAULT_REGION": "us-east-1",
         }
 
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def start(self) -> LocalS3Server:
+        """Start the server; after ``stop(keep_data=True)`` it comes back on the same ports and data."""
+        if self.running:
+            return self
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [weed_binary(), "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1"]
         args += [f"-{flag}={port}" for flag, port in self.ports.items()]
-        env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY)
-        log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir)
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=self.access_key, AWS_SECRET_ACCESS_KEY=self.secret_key)
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir)
         self._wait_ready()
         return self
 
@@ -104,17 +121,27 @@ class LocalS3Server:
         except Exception:
             return False
 
-    def stop(self) -> None:
+    def stop(self, *, keep_data: bool = False, kill: bool = False) -> None:
+        """Stop the server (SIGTERM, or SIGKILL with ``kill``); its own temp dir goes unless ``keep_data``."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
+            if kill:
+                self.proc.kill()
+            else:
+                self.proc.terminate()
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
-        if self._own_dir:
+        if self._own_dir and not keep_data:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def restart(self, *, down_for: float = 0.0, kill: bool = False) -> LocalS3Server:
+        """Stop the server, stay down ``down_for`` seconds, start it again on the same ports and data."""
+        self.stop(keep_data=True, kill=kill)
+        time.sleep(down_for)
+        return self.start()
 
     def __enter__(self) -> LocalS3Server:
         return self.start()

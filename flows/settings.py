@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,6 +12,8 @@ from cleaners.dedup import DedupConfig
 
 from .sources import FetchOptions, FieldMap
 from .storage import S3Options
+
+_RUN_ID = re.compile(r"(?!\.+$)[A-Za-z0-9._-]{1,128}")
 
 
 def new_run_id() -> str:
@@ -41,6 +44,8 @@ class RunSettings:
     """Politeness and safety of URL, feed and sitemap sources."""
 
     def __post_init__(self) -> None:
+        if not _RUN_ID.fullmatch(self.run_id):  # it becomes part of every output key
+            raise ValueError(f"run id must be 1-128 letters, digits, '.', '_' or '-', not {self.run_id!r}")
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         if self.max_workers < 1:

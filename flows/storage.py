@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -26,9 +26,10 @@ class Storage(Protocol):
 
 
 def check_key(key: str) -> str:
-    """Refuse keys that could escape the root: absolute, ``..`` parts, backslashes, NUL."""
-    parts = PurePosixPath(key).parts
-    if not key or key.startswith("/") or "\\" in key or "\x00" in key or ".." in parts or "." in parts:
+    """Refuse keys that could escape the root (absolute, ``..`` parts, backslashes, NUL) or exceed S3's 1024 bytes."""
+    parts = key.split("/")  # not PurePosixPath(key).parts: it drops "." parts
+    if not key or key.startswith("/") or "\\" in key or "\x00" in key or ".." in parts or "." in parts \
+            or len(key.encode("utf-8", "surrogatepass")) > 1024:
         raise ValueError(f"unsafe storage key: {key!r}")
     return key
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,7 @@ MAX_LINE_BYTES = 100_000_000
 """A single JSONL line larger than this is quarantined (a file without newlines is not a JSONL file)."""
 _CHUNK = 1 << 20
 ARCHIVE_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Readable(Protocol):
@@ -48,11 +50,19 @@ def kind_of(name: str) -> str | None:
     return None
 
 
+def utf8_safe(value: Any) -> Any:
+    """JSON can escape lone surrogates (``"\\ud800"``) that no UTF-8 output can hold: they become U+FFFD."""
+    if isinstance(value, str) and _SURROGATE.search(value):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
 def doc_from_record(record: Any, fields: FieldMap, default_id: str, source: str) -> Item:
     """Map one JSON object to a Document using the field map."""
     if not isinstance(record, dict):
         why = f"expected a JSON object, got {type(record).__name__}"
         return ReadFailure(default_id, source, "bad-record", why)
+    record = {k: utf8_safe(v) for k, v in record.items()}
     text, html = record.get(fields.text), record.get(fields.html)
     if text is not None and not isinstance(text, str):
         return ReadFailure(default_id, source, "bad-record", f"field {fields.text!r} is not a string")
@@ -114,7 +124,7 @@ def read_jsonl_stream(stream: Readable, name: str, fields: FieldMap, doc_prefix:
                 continue
             try:
                 record = json.loads(line)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # deeply nested JSON raises RecursionError
                 yield ReadFailure(f"{doc_prefix}:{lineno}", f"{name}:{lineno}", "bad-json", str(exc)[:500],
                                   raw=line[:100_000])
                 continue
@@ -128,14 +138,14 @@ def read_json_bytes(data: bytes, name: str, fields: FieldMap, doc_prefix: str) -
     if data.lstrip()[:1] in (b"[", b"{"):
         try:
             payload = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # deeply nested JSON raises RecursionError
             payload = None
         if payload is not None:
             records = payload if isinstance(payload, list) else [payload]
             for i, record in enumerate(records):
                 yield doc_from_record(record, fields, f"{doc_prefix}:{i}", f"{name}#{i}")
             return
-    yield from read_jsonl_stream(io.BytesIO(data), name + ".jsonl", fields, doc_prefix)
+    yield from read_jsonl_stream(io.BytesIO(data), name, fields, doc_prefix)  # source: the real file
 
 
 def read_stream(stream: Readable, name: str, rel_id: str, fields: FieldMap) -> Iterator[Item]:
