@@ -32,10 +32,12 @@ test: lint
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
-# Dev benchmark table (raw vs presswash, in-sample and page-level cross-validated, removals per rule id).
+# Dev benchmark table (raw vs presswash, in-sample and page-level cross-validated, removals per rule id),
+# then the HTML path against bare trafilatura.extract.
 # The bench lives in ../shared/bench beside the checkout; override with PRESSWASH_BENCH_DIR.
 eval: $(STAMP)
 	PYTHONPATH=$(CURDIR) $(PY) benchmarks/eval.py
+	PYTHONPATH=$(CURDIR) $(PY) benchmarks/eval_html.py
 
 # Benchmarks (benchmarks/README.md). Full sizes take long; `make bench BENCH_SCALE=small` is a quick run.
 BENCH_SCALE ?= full

@@ -39,9 +39,9 @@ def bench_path(name: str) -> Path:
     return bench_dir() / "data" / f"{name}.jsonl.gz"
 
 
-def load_score_module() -> ModuleType:
+def load_score_module(directory: Path | None = None) -> ModuleType:
     """The benchmark's own ``score.py`` (so the metric is exactly the published one)."""
-    path = bench_dir() / "score.py"
+    path = (directory or bench_dir()) / "score.py"
     spec = importlib.util.spec_from_file_location("presswash_bench_score", path)
     if spec is None or spec.loader is None:
         raise FileNotFoundError(path)
@@ -50,9 +50,13 @@ def load_score_module() -> ModuleType:
     return module
 
 
-def load_records(name: str) -> list[Record]:
-    with gzip.open(bench_path(name), "rt", encoding="utf-8") as f:
+def read_records(path: Path) -> list[Record]:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def load_records(name: str) -> list[Record]:
+    return read_records(bench_path(name))
 
 
 def gold_as_input(records: Iterable[Record]) -> list[Record]:

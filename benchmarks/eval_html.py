@@ -12,42 +12,15 @@ the seconds each took. Default input: ``../shared/bench/data/scrapinghub_html.js
 from __future__ import annotations
 
 import argparse
-import gzip
-import importlib.util
 import json
-import os
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # measure this checkout's cleaners, whatever is installed
-
-
-def bench_dir() -> Path:
-    """$PRESSWASH_BENCH_DIR, else the nearest ``shared/bench`` beside the checkout or one of its parents."""
-    if env := os.environ.get("PRESSWASH_BENCH_DIR"):
-        return Path(env)
-    for parent in ROOT.parents:
-        if (parent / "shared" / "bench").is_dir():
-            return parent / "shared" / "bench"
-    return ROOT.parent / "shared" / "bench"
-
-
-def load_scorer(bench_dir: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_score", bench_dir / "score.py")
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"no score.py in {bench_dir}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def load(path: Path) -> list[dict[str, Any]]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
+# (this checkout's cleaners, whatever is installed, and the shared bench helpers)
+from benchdata import bench_dir, load_score_module, read_records  # noqa: E402
 
 
 def baseline(records: list[dict[str, Any]]) -> dict[str, str]:
@@ -79,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     if not path.exists():
         print(f"benchmark file not found: {path}", file=sys.stderr)
         return 2
-    scorer = load_scorer(path.parent.parent)
-    records = load(path)
+    scorer = load_score_module(path.parent.parent)
+    records = read_records(path)
 
     t0 = time.perf_counter()
     base_preds = baseline(records)
