@@ -20,7 +20,7 @@ from benchmarks.common import WORK, env_with_root, header, python, run_side, sca
 from benchmarks.corpus import corpus_file
 
 VENV = WORK / "datatrove-venv"
-REQUIREMENTS = ["datatrove>=0.10,<0.11", "regex", "orjson"]
+REQUIREMENTS = ["datatrove>=0.10,<0.11", "regex", "orjson", "ftfy"]
 
 
 def datatrove_python() -> Path | None:

@@ -25,7 +25,8 @@ def run_flow(corpus: Path, s3: LocalS3Server, bucket: str, log: Path, batch_size
            "--endpoint-url", s3.endpoint_url, "--quiet", "--json", "--batch-size", str(batch_size)]
     side = run_side(cmd, env=env_with_root(s3.env()), log=log)
     counts = side.data["counts"]
-    if counts["docs_in"] != counts["written"] + counts["rejected"] + counts["quarantined"]:
+    if counts["docs_in"] != (counts["written"] + counts["rejected"] + counts["quarantined"]
+                              + counts.get("duplicates", 0)):
         raise RuntimeError(f"flow counts do not add up: {counts}")
     return side
 
