@@ -187,7 +187,7 @@ def classify_lines(
                 verdicts[i] = Verdict(
                     MODEL_RULE_ID,
                     "line classifier: reads like page furniture in this position",
-                    risky=p >= config.model_confident_below,
+                    risky=p >= config.model_confident_below or infos[j].prose,
                     score=round(1.0 - p, 4),
                     edge=not first <= j <= last,
                 )

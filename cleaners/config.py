@@ -28,10 +28,11 @@ class Config:
     model_threshold: float | None = None
     """Lines whose content probability falls below this are removed; None: the model's tuned threshold."""
     model_confident_below: float = 0.05
-    """Model removals with a content probability under this are not risky (the guard keeps the rest)."""
+    """Model removals with a content probability under this are not risky (the guard keeps the rest).
+    A model removal of a line that reads like prose is always risky."""
     model_file: str = "line_model.json"
     """Which weights file in ``cleaners/data`` the line classifier uses (evaluation swaps in others)."""
-    guard_strong_evidence: int = 5
+    guard_strong_evidence: int = 3
     """Over-removal guard: with at least this many confident removals the document is known to carry
     furniture, and the guard gives back only the risky lines that read like prose."""
     section_min_prose_words: int = 60

@@ -20,9 +20,9 @@ import benchdata
 
 MARGIN = 0.01
 FLOORS = {  # metric reached on the dev half, before the margin
-    ("scrapinghub_text", "f1"): 0.8772,
-    ("trafilatura_text", "f1"): 0.8405,
-    ("gold_as_input", "recall"): 0.9914,
+    ("scrapinghub_text", "f1"): 0.8829,
+    ("trafilatura_text", "f1"): 0.8426,
+    ("gold_as_input", "recall"): 0.9991,
 }
 ABSOLUTE = {("gold_as_input", "recall"): 0.99}
 """Hard requirements that hold whatever the margin: clean articles come through intact."""
