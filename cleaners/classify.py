@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .config import Config
-from .features import LineInfo, document_features, line_info
+from .feature_matrix import feature_matrix
+from .features import LineInfo, line_info
 from .model_line import load_model, predict
 from .prefilter import first_char_filter
 from .rules import Rule, load_rules
@@ -163,7 +164,7 @@ def classify_lines(
         return verdicts
     use_model = line_model and config.model_enabled and config.rule_enabled(MODEL_RULE_ID)
     model = load_model(config.model_file) if use_model else None
-    index, rows, infos = document_features(lines)
+    index, rows, infos = feature_matrix(lines)
     prose = [j for j, info in enumerate(infos) if info.prose]
     first, last = (prose[0], prose[-1]) if prose else (len(infos), -1)
     cat = catalogue(config.disabled_rules)
@@ -180,7 +181,7 @@ def classify_lines(
             verdict = Verdict(SITE_RULE_ID, "repeated across documents of this site in the run", edge=True)
         verdicts[i] = verdict
         ruled.append(verdict is not None)
-    if model is not None and rows:
+    if model is not None and len(rows):
         threshold = config.model_threshold if config.model_threshold is not None else model.threshold
         for j, (i, p, hit) in enumerate(zip(index, predict(model, rows, ruled, skip_ruled=True), ruled, strict=True)):
             if not hit and p < threshold and not (j == 0 and _headline(infos)):

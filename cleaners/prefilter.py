@@ -15,6 +15,8 @@ from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser as P  # type: ignore[attr-defined]
 from typing import Any
 
+import _sre
+
 _CATEGORIES = {
     C.CATEGORY_SPACE: r"\s", C.CATEGORY_NOT_SPACE: r"\S", C.CATEGORY_WORD: r"\w",
     C.CATEGORY_NOT_WORD: r"\W", C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D",
@@ -96,3 +98,60 @@ def first_char_filter(regex: re.Pattern[str]) -> re.Pattern[str] | None:
     if r is None or r[1] or not r[0]:
         return None
     return re.compile("(?:" + "|".join(r[0]) + ")", regex.flags & ~re.VERBOSE)
+
+
+# Required literals ----------------------------------------------------------------------------------
+# Case-insensitive matching (re.IGNORECASE, str patterns) lets an ASCII letter match only its two
+# cases, plus İ/ı for i, K (Kelvin sign) for k and ſ (long s) for s; uncased characters match only
+# themselves (tests/test_prefilter.py checks this over every code point). So after folding those four
+# characters and lower-casing (length-preserving once İ is gone), every match of a pattern contains
+# the lower-cased form of one of the literal strings derived here.
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u212a": "k", "\u017f": "s"})
+_Literals = tuple[str, ...]
+
+
+def fold(text: str) -> str:
+    """The text as :func:`required_literals` are looked for in it (lower case, see above)."""
+    return text.lower() if text.isascii() else text.translate(_FOLD).lower()
+
+
+def _better(a: _Literals | None, b: _Literals | None) -> _Literals | None:
+    if a is None or b is None:
+        return a if b is None else b
+    key_a, key_b = (min(map(len, a)), -len(a)), (min(map(len, b)), -len(b))
+    return a if key_a >= key_b else b
+
+
+def _required(items: Any) -> _Literals | None:
+    best: _Literals | None = None
+    run: list[str] = []
+    for op, av in [*items, (None, None)]:
+        if op is C.LITERAL and (av < 128 or not _sre.unicode_iscased(av)):
+            run.append(chr(av).lower())
+            continue
+        if run:
+            best = _better(best, ("".join(run),))
+            run = []
+        if op is C.SUBPATTERN:
+            best = _better(best, _required(av[3]))
+        elif op is C.BRANCH:
+            alts = [_required(sub) for sub in av[1]]
+            if all(a is not None for a in alts):
+                best = _better(best, tuple(sorted({x for a in alts for x in a})))  # type: ignore[union-attr]
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
+            best = _better(best, _required(av[2]))
+        elif op is C.ATOMIC_GROUP:
+            best = _better(best, _required(av))
+    return best
+
+
+def required_literals(regex: re.Pattern[str]) -> _Literals | None:
+    """Strings one of which the :func:`fold` of every string ``regex`` can find a match in contains;
+    None when no such strings can be derived (then the pattern must always run)."""
+    if regex.flags & re.LOCALE or not isinstance(regex.pattern, str):
+        return None
+    try:
+        parsed = P.parse(regex.pattern, regex.flags)
+    except Exception:  # no prefilter for what the parser of this Python version rejects
+        return None
+    return _required(list(parsed))
