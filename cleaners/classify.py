@@ -16,10 +16,11 @@ from .config import Config
 from .feature_matrix import feature_matrix
 from .features import LineInfo, line_info
 from .model_line import load_model, predict
-from .prefilter import first_char_filter
+from .prefilter import first_char_filter, fold, required_literals
 from .rules import Rule, load_rules
 
 MODEL_RULE_ID = "model.line-classifier"
+_Candidate = tuple[Rule, re.Pattern[str], int, str, re.Pattern[str] | None]
 SITE_RULE_ID = "site.repeated-line"
 
 
@@ -67,16 +68,17 @@ class Catalogue:
 
     filters: tuple[re.Pattern[str] | None, ...] = ()
     """Per rule, a first-character prefilter (:mod:`cleaners.prefilter`), or None."""
-    _by_first: dict[str, tuple[tuple[Rule, re.Pattern[str], int, str], ...]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    literals: tuple[re.Pattern[str] | None, ...] = ()
+    """Per rule, a search for the literals one of which the :func:`fold`-ed line must contain for the
+    pattern to match (:func:`cleaners.prefilter.required_literals`), or None."""
+    _by_first: dict[str, tuple[_Candidate, ...]] = field(default_factory=dict, compare=False, repr=False)
 
-    def _candidates(self, first: str) -> tuple[tuple[Rule, re.Pattern[str], int, str], ...]:
+    def _candidates(self, first: str) -> tuple[_Candidate, ...]:
         """The rules a line starting with ``first`` can match (in catalogue order), memoised."""
         found = self._by_first.get(first)
         if found is None:
             found = tuple(
-                entry for entry, f in zip(self.rules, self.filters, strict=True)
+                (*entry, lits) for entry, f, lits in zip(self.rules, self.filters, self.literals, strict=True)
                 if f is None or f.match(first) is not None
             )
             if len(self._by_first) < 4096:
@@ -96,10 +98,17 @@ class Catalogue:
         if key in self._seen:
             return self._seen[key]
         found = None
-        for rule, regex, max_words, rule_zone in self._candidates(line[:1]):
-            if words <= max_words and (rule_zone == "any" or rule_zone == zone) and regex.search(line):
-                found = rule
-                break
+        folded = None
+        for rule, regex, max_words, rule_zone, lits in self._candidates(line[:1]):
+            if words <= max_words and (rule_zone == "any" or rule_zone == zone):
+                if lits is not None:
+                    if folded is None:
+                        folded = fold(line)
+                    if lits.search(folded) is None:
+                        continue
+                if regex.search(line):
+                    found = rule
+                    break
         if len(self._seen) >= _MAX_SEEN:
             self._seen.clear()
         self._seen[key] = found
@@ -116,7 +125,20 @@ def catalogue(disabled: frozenset[str]) -> Catalogue:
     rules = tuple((r, r.regex, r.max_words, r.zone) for r in enabled if r.kind == "line-regex")
     sections = tuple(r for r in enabled if r.kind == "section-start")
     filters = tuple(first_char_filter(regex) for _, regex, *_ in rules)
-    return Catalogue(rules, max((r.max_words for r, *_ in rules), default=0), sections, filters)
+    literals = tuple(_useful_literals(f, regex) for f, (_, regex, *_) in zip(filters, rules, strict=True))
+    return Catalogue(rules, max((r.max_words for r, *_ in rules), default=0), sections, filters, literals)
+
+
+def _useful_literals(first_char: re.Pattern[str] | None, regex: re.Pattern[str]) -> re.Pattern[str] | None:
+    """A search for the literals worth testing before the pattern: always without a first-character
+    prefilter, else only a few (most lines fail an anchored pattern at its first characters anyway)."""
+    found = required_literals(regex)
+    if found is None or (first_char is not None and len(found) > _FEW_LITERALS):
+        return None
+    return re.compile("|".join(map(re.escape, found)))
+
+
+_FEW_LITERALS = 12
 
 
 def section_start(cat: Catalogue, infos: Sequence[LineInfo], min_prose_words: int) -> tuple[int, Rule] | None:

@@ -10,12 +10,12 @@ character passes.
 
 from __future__ import annotations
 
+import _sre
 import re
 from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser as P  # type: ignore[attr-defined]
+from re._casefix import _EXTRA_CASES  # type: ignore[import-not-found]
 from typing import Any
-
-import _sre
 
 _CATEGORIES = {
     C.CATEGORY_SPACE: r"\s", C.CATEGORY_NOT_SPACE: r"\S", C.CATEGORY_WORD: r"\w",
@@ -101,33 +101,55 @@ def first_char_filter(regex: re.Pattern[str]) -> re.Pattern[str] | None:
 
 
 # Required literals ----------------------------------------------------------------------------------
-# Case-insensitive matching (re.IGNORECASE, str patterns) lets an ASCII letter match only its two
-# cases, plus İ/ı for i, K (Kelvin sign) for k and ſ (long s) for s; uncased characters match only
-# themselves (tests/test_prefilter.py checks this over every code point). So after folding those four
-# characters and lower-casing (length-preserving once İ is gone), every match of a pattern contains
-# the lower-cased form of one of the literal strings derived here.
-_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u212a": "k", "\u017f": "s"})
+# With re.IGNORECASE a cased pattern character c matches a character x exactly when the engine's simple
+# lower-case of x lies in c's class: its simple lower-case plus the extra equivalences of re._casefix
+# (i/ı, s/ſ, σ/ς, ...); without it, and for uncased characters, only x == c matches. :func:`fold` maps
+# every character to the smallest member of that class: str.lower() is the simple lower-case mapping
+# for every character but İ (whose full mapping has two characters, so it is mapped first) and a
+# final Σ (ς, in σ's class). So every match of a pattern contains the fold of one of the literal
+# strings :func:`required_literals` derives from it (tests/test_prefilter.py checks every code point).
+_REP: dict[int, int] = {}
+for _lo, _others in _EXTRA_CASES.items():
+    _REP[_lo] = min(_lo, *_others)
+_TO_REP = str.maketrans({chr(k): chr(v) for k, v in _REP.items() if k != v})
+_NEEDS_REP = re.compile("[" + "".join(re.escape(chr(k)) for k, v in _REP.items() if k != v) + "]")
 _Literals = tuple[str, ...]
 
 
 def fold(text: str) -> str:
-    """The text as :func:`required_literals` are looked for in it (lower case, see above)."""
-    return text.lower() if text.isascii() else text.translate(_FOLD).lower()
+    """The text as :func:`required_literals` are looked for in it (same length, lower case, see above)."""
+    if text.isascii():
+        return text.lower()
+    text = text.replace("\u0130", "i").lower()
+    return text.translate(_TO_REP) if _NEEDS_REP.search(text) is not None else text
+
+
+def _fold_char(code: int) -> str:
+    lo = _sre.unicode_tolower(code) if _sre.unicode_iscased(code) else code
+    return chr(_REP.get(lo, lo))
+
+
+def _weight(literal: str) -> int:
+    """How selective a literal is: its length, a non-ASCII character counting three."""
+    return len(literal) if literal.isascii() else sum(1 if c.isascii() else 3 for c in literal)
+
+
+def _strength(lits: _Literals) -> tuple[int, int]:
+    return min(map(_weight, lits)), -len(lits)
 
 
 def _better(a: _Literals | None, b: _Literals | None) -> _Literals | None:
     if a is None or b is None:
         return a if b is None else b
-    key_a, key_b = (min(map(len, a)), -len(a)), (min(map(len, b)), -len(b))
-    return a if key_a >= key_b else b
+    return a if _strength(a) >= _strength(b) else b
 
 
 def _required(items: Any) -> _Literals | None:
     best: _Literals | None = None
     run: list[str] = []
     for op, av in [*items, (None, None)]:
-        if op is C.LITERAL and (av < 128 or not _sre.unicode_iscased(av)):
-            run.append(chr(av).lower())
+        if op is C.LITERAL:
+            run.append(_fold_char(av))
             continue
         if run:
             best = _better(best, ("".join(run),))
@@ -145,13 +167,17 @@ def _required(items: Any) -> _Literals | None:
     return best
 
 
-def required_literals(regex: re.Pattern[str]) -> _Literals | None:
-    """Strings one of which the :func:`fold` of every string ``regex`` can find a match in contains;
-    None when no such strings can be derived (then the pattern must always run)."""
+def required_literals(regex: re.Pattern[str], min_length: int = 3) -> _Literals | None:
+    """Strings one of which the :func:`fold` of every string ``regex`` finds a match in contains; None
+    when no such strings of at least ``min_length`` characters can be derived (run the pattern always)."""
     if regex.flags & re.LOCALE or not isinstance(regex.pattern, str):
         return None
     try:
         parsed = P.parse(regex.pattern, regex.flags)
     except Exception:  # no prefilter for what the parser of this Python version rejects
         return None
-    return _required(list(parsed))
+    found = _required(list(parsed))
+    if found is None or min(map(_weight, found)) < min_length:
+        return None
+    # a literal that contains another one adds nothing
+    return tuple(x for x in found if not any(y != x and y in x for y in found))
