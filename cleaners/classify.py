@@ -20,7 +20,7 @@ from .prefilter import first_char_filter, fold, required_literals
 from .rules import Rule, load_rules
 
 MODEL_RULE_ID = "model.line-classifier"
-_Candidate = tuple[Rule, re.Pattern[str], int, str, re.Pattern[str] | None]
+_Candidate = tuple[Rule, re.Pattern[str], int, str, tuple[str, ...] | None]
 SITE_RULE_ID = "site.repeated-line"
 
 
@@ -68,9 +68,9 @@ class Catalogue:
 
     filters: tuple[re.Pattern[str] | None, ...] = ()
     """Per rule, a first-character prefilter (:mod:`cleaners.prefilter`), or None."""
-    literals: tuple[re.Pattern[str] | None, ...] = ()
-    """Per rule, a search for the literals one of which the :func:`fold`-ed line must contain for the
-    pattern to match (:func:`cleaners.prefilter.required_literals`), or None."""
+    literals: tuple[tuple[str, ...] | None, ...] = ()
+    """Per rule, the literals one of which the :func:`fold`-ed line must contain for the pattern to
+    match (:func:`cleaners.prefilter.required_literals`), or None."""
     _by_first: dict[str, tuple[_Candidate, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def _candidates(self, first: str) -> tuple[_Candidate, ...]:
@@ -104,7 +104,7 @@ class Catalogue:
                 if lits is not None:
                     if folded is None:
                         folded = fold(line)
-                    if lits.search(folded) is None:
+                    if not any(map(folded.__contains__, lits)):
                         continue
                 if regex.search(line):
                     found = rule
@@ -129,16 +129,16 @@ def catalogue(disabled: frozenset[str]) -> Catalogue:
     return Catalogue(rules, max((r.max_words for r, *_ in rules), default=0), sections, filters, literals)
 
 
-def _useful_literals(first_char: re.Pattern[str] | None, regex: re.Pattern[str]) -> re.Pattern[str] | None:
-    """A search for the literals worth testing before the pattern: always without a first-character
-    prefilter, else only a few (most lines fail an anchored pattern at its first characters anyway)."""
-    found = required_literals(regex)
-    if found is None or (first_char is not None and len(found) > _FEW_LITERALS):
+def _useful_literals(first_char: re.Pattern[str] | None, regex: re.Pattern[str]) -> tuple[str, ...] | None:
+    """The literals worth testing before the pattern: only where no selective first-character
+    prefilter exists (an anchored pattern fails at its first characters faster than the test)."""
+    if first_char is not None and not _WEAK_FILTER.search(first_char.pattern):
         return None
-    return re.compile("|".join(map(re.escape, found)))
+    return required_literals(regex)
 
 
-_FEW_LITERALS = 12
+_WEAK_FILTER = re.compile(r"\\[SWD]")
+"""A first-character filter with one of these classes lets almost every line through."""
 
 
 def section_start(cat: Catalogue, infos: Sequence[LineInfo], min_prose_words: int) -> tuple[int, Rule] | None:

@@ -18,13 +18,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .features import _COMMENT_MARK, CONTEXT_NAMES, OWN_NAMES, LineInfo, _own, line_info
+from .features import CONTEXT_NAMES, OWN_NAMES, LineInfo, line_info
+from .features_fast import own
 
 _OWN_WIDTH = len(OWN_NAMES)
 WIDTH = _OWN_WIDTH + len(CONTEXT_NAMES)
 _MAX_MEMO = 20_000
 """Distinct lines remembered per process (~1 kB each)."""
-_MEMO_MAX_WORDS = 30
+_MEMO_MAX_WORDS = 8
 """Only lines up to this many words are remembered: furniture repeats, prose rarely does."""
 
 _Entry = tuple[tuple[float, ...], bool, LineInfo, bool, str]
@@ -51,8 +52,8 @@ def _entry(text: str) -> _Entry:
     if found is not None:
         return found
     info = line_info(text)
-    own, bits = _own(text, info.words)
-    entry = (tuple(own), bits != 0, info, _COMMENT_MARK.search(text) is not None, text.casefold())
+    row, bits, mark = own(text, info.words)
+    entry = (row, bits != 0, info, mark, text.casefold())
     if info.words <= _MEMO_MAX_WORDS:
         if len(_memo) >= _MAX_MEMO:
             _memo.clear()

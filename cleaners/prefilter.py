@@ -164,7 +164,13 @@ def _required(items: Any) -> _Literals | None:
             best = _better(best, _required(av[2]))
         elif op is C.ATOMIC_GROUP:
             best = _better(best, _required(av))
+        elif op is C.IN and len(av) <= _MAX_CLASS and all(o is C.LITERAL and not _sre.unicode_iscased(a)
+                                                         for o, a in av):
+            best = _better(best, tuple(sorted({chr(a) for _, a in av})))  # uncased: only itself matches
     return best
+
+
+_MAX_CLASS = 16
 
 
 def required_literals(regex: re.Pattern[str], min_length: int = 3) -> _Literals | None:
