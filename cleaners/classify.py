@@ -8,7 +8,7 @@ which weighs length, punctuation, vocabulary, position and neighbours.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -199,7 +199,7 @@ def classify_lines(
         if verdict is None and section is not None and j >= section[0]:
             rule = section[1]
             verdict = Verdict(rule.id, rule.description, rule.risky, edge=True)
-        if verdict is None and use_site and line_key(info.text) in site_boilerplate:  # type: ignore[operator]
+        if verdict is None and use_site and _site_key(info, line_key) in site_boilerplate:  # type: ignore[operator]
             verdict = Verdict(SITE_RULE_ID, "repeated across documents of this site in the run", edge=True)
         verdicts[i] = verdict
         ruled.append(verdict is not None)
@@ -215,6 +215,25 @@ def classify_lines(
                     edge=not first <= j <= last,
                 )
     return verdicts
+
+
+_site_keys: dict[str, object] = {}
+_MAX_SITE_KEYS = 20_000
+_SITE_KEY_MAX_WORDS = 8
+"""Only short lines' site keys are remembered: site furniture is short and repeats."""
+
+
+def _site_key(info: LineInfo, line_key: Callable[[str], object]) -> object:
+    """``line_key(info.text)``, remembered for short lines."""
+    if info.words > _SITE_KEY_MAX_WORDS:
+        return line_key(info.text)
+    key = _site_keys.get(info.text)
+    if key is None:
+        key = line_key(info.text)
+        if len(_site_keys) >= _MAX_SITE_KEYS:
+            _site_keys.clear()
+        _site_keys[info.text] = key
+    return key
 
 
 def _headline(infos: Sequence[LineInfo]) -> bool:

@@ -79,8 +79,8 @@ def vocabulary_bits(line: str, lower: str) -> int:
                 _stem_hits.add(tok)
                 bits |= b
     for tok in distinct & _stem_hits:
-        b = _stem_bits.get(tok)
-        bits |= _stem_of(tok) if b is None else b
+        known = _stem_bits.get(tok)
+        bits |= _stem_of(tok) if known is None else known
     if not line.isascii() and F._CJK.search(line):
         for m in vocab.cjk.finditer(line):
             bits |= vocab.cjk_groups[m.group()]

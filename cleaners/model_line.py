@@ -83,6 +83,8 @@ def stage2_rows(
     rows: Sequence[Sequence[float]], p1: Sequence[float], ruled: Sequence[bool]
 ) -> list[list[float]]:
     """Stage-2 inputs: each row plus the stage-1 scores and rule hits of its neighbours."""
+    if not rows:
+        return []
     return _stage2_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), -1), p1, ruled).tolist()
 
 

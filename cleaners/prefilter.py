@@ -14,7 +14,7 @@ import _sre
 import re
 from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser as P  # type: ignore[attr-defined]
-from re._casefix import _EXTRA_CASES  # type: ignore[import-not-found]
+from re._casefix import _EXTRA_CASES
 from typing import Any
 
 _CATEGORIES = {
