@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import re
@@ -35,6 +36,7 @@ def _patterns() -> list[re.Pattern[str]]:
     return [r.regex for r in load_rules()] + _FEATURE_PATTERNS
 
 
+@functools.cache
 def _literal_sets() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
     out = []
     for rx in _patterns():
