@@ -8,17 +8,19 @@ which weighs length, punctuation, vocabulary, position and neighbours.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .config import Config
-from .features import LineInfo, document_features, line_info
+from .feature_matrix import feature_matrix
+from .features import LineInfo, line_info
 from .model_line import load_model, predict
-from .prefilter import first_char_filter
+from .prefilter import first_char_filter, fold, required_literals
 from .rules import Rule, load_rules
 
 MODEL_RULE_ID = "model.line-classifier"
+_Candidate = tuple[Rule, re.Pattern[str], int, str, tuple[str, ...] | None]
 SITE_RULE_ID = "site.repeated-line"
 
 
@@ -66,16 +68,17 @@ class Catalogue:
 
     filters: tuple[re.Pattern[str] | None, ...] = ()
     """Per rule, a first-character prefilter (:mod:`cleaners.prefilter`), or None."""
-    _by_first: dict[str, tuple[tuple[Rule, re.Pattern[str], int, str], ...]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    literals: tuple[tuple[str, ...] | None, ...] = ()
+    """Per rule, the literals one of which the :func:`fold`-ed line must contain for the pattern to
+    match (:func:`cleaners.prefilter.required_literals`), or None."""
+    _by_first: dict[str, tuple[_Candidate, ...]] = field(default_factory=dict, compare=False, repr=False)
 
-    def _candidates(self, first: str) -> tuple[tuple[Rule, re.Pattern[str], int, str], ...]:
+    def _candidates(self, first: str) -> tuple[_Candidate, ...]:
         """The rules a line starting with ``first`` can match (in catalogue order), memoised."""
         found = self._by_first.get(first)
         if found is None:
             found = tuple(
-                entry for entry, f in zip(self.rules, self.filters, strict=True)
+                (*entry, lits) for entry, f, lits in zip(self.rules, self.filters, self.literals, strict=True)
                 if f is None or f.match(first) is not None
             )
             if len(self._by_first) < 4096:
@@ -95,10 +98,17 @@ class Catalogue:
         if key in self._seen:
             return self._seen[key]
         found = None
-        for rule, regex, max_words, rule_zone in self._candidates(line[:1]):
-            if words <= max_words and (rule_zone == "any" or rule_zone == zone) and regex.search(line):
-                found = rule
-                break
+        folded = None
+        for rule, regex, max_words, rule_zone, lits in self._candidates(line[:1]):
+            if words <= max_words and (rule_zone == "any" or rule_zone == zone):
+                if lits is not None:
+                    if folded is None:
+                        folded = fold(line)
+                    if not any(map(folded.__contains__, lits)):
+                        continue
+                if regex.search(line):
+                    found = rule
+                    break
         if len(self._seen) >= _MAX_SEEN:
             self._seen.clear()
         self._seen[key] = found
@@ -115,7 +125,20 @@ def catalogue(disabled: frozenset[str]) -> Catalogue:
     rules = tuple((r, r.regex, r.max_words, r.zone) for r in enabled if r.kind == "line-regex")
     sections = tuple(r for r in enabled if r.kind == "section-start")
     filters = tuple(first_char_filter(regex) for _, regex, *_ in rules)
-    return Catalogue(rules, max((r.max_words for r, *_ in rules), default=0), sections, filters)
+    literals = tuple(_useful_literals(f, regex) for f, (_, regex, *_) in zip(filters, rules, strict=True))
+    return Catalogue(rules, max((r.max_words for r, *_ in rules), default=0), sections, filters, literals)
+
+
+def _useful_literals(first_char: re.Pattern[str] | None, regex: re.Pattern[str]) -> tuple[str, ...] | None:
+    """The literals worth testing before the pattern: only where no selective first-character
+    prefilter exists (an anchored pattern fails at its first characters faster than the test)."""
+    if first_char is not None and not _WEAK_FILTER.search(first_char.pattern):
+        return None
+    return required_literals(regex)
+
+
+_WEAK_FILTER = re.compile(r"\\[SWD]")
+"""A first-character filter with one of these classes lets almost every line through."""
 
 
 def section_start(cat: Catalogue, infos: Sequence[LineInfo], min_prose_words: int) -> tuple[int, Rule] | None:
@@ -163,7 +186,7 @@ def classify_lines(
         return verdicts
     use_model = line_model and config.model_enabled and config.rule_enabled(MODEL_RULE_ID)
     model = load_model(config.model_file) if use_model else None
-    index, rows, infos = document_features(lines)
+    index, rows, infos = feature_matrix(lines)
     prose = [j for j, info in enumerate(infos) if info.prose]
     first, last = (prose[0], prose[-1]) if prose else (len(infos), -1)
     cat = catalogue(config.disabled_rules)
@@ -176,11 +199,11 @@ def classify_lines(
         if verdict is None and section is not None and j >= section[0]:
             rule = section[1]
             verdict = Verdict(rule.id, rule.description, rule.risky, edge=True)
-        if verdict is None and use_site and line_key(info.text) in site_boilerplate:  # type: ignore[operator]
+        if verdict is None and use_site and _site_key(info, line_key) in site_boilerplate:  # type: ignore[operator]
             verdict = Verdict(SITE_RULE_ID, "repeated across documents of this site in the run", edge=True)
         verdicts[i] = verdict
         ruled.append(verdict is not None)
-    if model is not None and rows:
+    if model is not None and len(rows):
         threshold = config.model_threshold if config.model_threshold is not None else model.threshold
         for j, (i, p, hit) in enumerate(zip(index, predict(model, rows, ruled, skip_ruled=True), ruled, strict=True)):
             if not hit and p < threshold and not (j == 0 and _headline(infos)):
@@ -192,6 +215,25 @@ def classify_lines(
                     edge=not first <= j <= last,
                 )
     return verdicts
+
+
+_site_keys: dict[str, object] = {}
+_MAX_SITE_KEYS = 20_000
+_SITE_KEY_MAX_WORDS = 8
+"""Only short lines' site keys are remembered: site furniture is short and repeats."""
+
+
+def _site_key(info: LineInfo, line_key: Callable[[str], object]) -> object:
+    """``line_key(info.text)``, remembered for short lines."""
+    if info.words > _SITE_KEY_MAX_WORDS:
+        return line_key(info.text)
+    key = _site_keys.get(info.text)
+    if key is None:
+        key = line_key(info.text)
+        if len(_site_keys) >= _MAX_SITE_KEYS:
+            _site_keys.clear()
+        _site_keys[info.text] = key
+    return key
 
 
 def _headline(infos: Sequence[LineInfo]) -> bool:

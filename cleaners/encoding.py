@@ -270,10 +270,12 @@ def repair_text(text: str, config: Config) -> tuple[str, list[str]]:
     >>> repair_text("don\\u00e2\\u20ac\\u2122t", Config())
     ('don’t', ['encode:sloppy-windows-1252', 'decode:utf-8'])
     """
-    if not config.fix_encoding or not needs_repair(text, config):
+    if not config.fix_encoding:
         return text, []
     if (remembered := recall(text, config.uncurl_quotes)) is not None:
         return remembered  # within clean_documents, which reads each text twice
+    if not needs_repair(text, config):
+        return remember(text, config.uncurl_quotes, (text, []))
     explained = ftfy.fix_and_explain(text, config=_fixer_config(config))
     steps = [f"{step.action}:{step.parameter}" for step in (explained.explanation or [])]
     return remember(text, config.uncurl_quotes, (explained.text, steps))

@@ -99,6 +99,8 @@ _KW_GROUPS: dict[str, str] = {
 }
 _WORD = re.compile(r"\w+(?:'\w+)?")
 _MAX_KW_TOKENS = 40
+_KW_PREFIX = 400
+"""Vocabulary tokens are first looked for in this many characters of the lower-cased line."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,10 @@ _VOCAB = _vocabulary()
 
 def vocabulary_bits(line: str) -> int:
     """Bit ``g`` is set when the line holds a word or phrase of vocabulary group ``g``."""
-    toks = _WORD.findall(line.lower())[:_MAX_KW_TOKENS]
+    lower = line.lower()
+    toks = _WORD.findall(lower[:_KW_PREFIX]) if len(lower) > _KW_PREFIX else []
+    # More tokens than needed in the prefix: the first ones end before its last character is read.
+    toks = toks[:_MAX_KW_TOKENS] if len(toks) > _MAX_KW_TOKENS else _WORD.findall(lower)[:_MAX_KW_TOKENS]
     bits = 0
     words, phrases, stems = _VOCAB.words, _VOCAB.phrases, _VOCAB.stems
     distinct = set(toks)
@@ -169,7 +174,7 @@ def vocabulary_bits(line: str) -> int:
             for stem, b in heads:
                 if tok.startswith(stem):
                     bits |= b
-    if _CJK.search(line):
+    if not line.isascii() and _CJK.search(line):
         for m in _VOCAB.cjk.finditer(line):
             bits |= _VOCAB.cjk_groups[m.group()]
     return bits
@@ -190,7 +195,7 @@ class LineInfo:
 
 def word_count(line: str) -> int:
     n = len(line.split())
-    if _CJK.search(line):
+    if not line.isascii() and _CJK.search(line):
         n += len(_CJK.findall(line)) // 2
     return n
 
@@ -201,15 +206,16 @@ def line_info(line: str) -> LineInfo:
 
 
 _DIGIT = re.compile(r"\d")
-_ASCII_LETTERS = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_ASCII_DIGITS = str.maketrans("", "", "0123456789")
+_ASCII_LETTERS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ASCII_DIGITS = b"0123456789"
 
 
 def _letters_digits(sample: str) -> tuple[int, int]:
-    """Counts of ``str.isalpha`` and ``str.isdigit`` characters (deletion tables for ASCII text)."""
+    """Counts of ``str.isalpha`` and ``str.isdigit`` characters (byte deletion for ASCII text)."""
     if sample.isascii():
-        n = len(sample)
-        return n - len(sample.translate(_ASCII_LETTERS)), n - len(sample.translate(_ASCII_DIGITS))
+        raw = sample.encode("ascii")
+        n = len(raw)
+        return n - len(raw.translate(None, _ASCII_LETTERS)), n - len(raw.translate(None, _ASCII_DIGITS))
     return sum(map(str.isalpha, sample)), sum(map(str.isdigit, sample))
 _CREDIT_HINTS = (
     "(", ":", "/", "getty", "reuters", "afp", "dpa", "shutterstock", "istock", "photo", "image", "of",
@@ -228,8 +234,7 @@ _SHORT = 30
 
 def _own(line: str, words: int) -> tuple[list[float], int]:
     """Features of the line alone, and its vocabulary bits."""
-    toks = line.split()
-    initials = "".join(t[0] for t in toks[:40])
+    initials = "".join([t[0] for t in line.split(None, 40)[:40]])
     n_alpha = sum(map(str.isalpha, initials))
     caps = sum(map(str.isupper, initials)) / n_alpha if n_alpha else 0.0
     sample = line[:160]

@@ -1,9 +1,14 @@
-"""The learned line classifier: two small logistic models over :mod:`cleaners.features`, pure Python.
+"""The learned line classifier: two small logistic models over :mod:`cleaners.features`.
 
 Stage 1 scores each line from its own and context features; stage 2 adds what stage 1 and the rule
 catalogue said about the neighbours (boilerplate comes in clusters). Weights live in
 ``cleaners/data/line_model.json``, written by ``scripts/train_line_model.py`` (dev data only,
 deterministic). Scores are the probability that a line is *content*.
+
+Scoring runs on numpy arrays but keeps the exact floating-point result of the pure-Python definition
+(``sum(map(mul, weights, row), bias)``): products are rounded one by one and summed strictly left to
+right with ``np.add.accumulate`` (a sequential recurrence), never with ``dot``/``sum`` (which reorder),
+and ``exp``/``log`` come from :mod:`math`.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from operator import mul
 from typing import Any
+
+import numpy as np
 
 MODEL_FILE = "line_model.json"
 STAGE2_NAMES = ("s1_logit", "s1_prev", "s1_next", "s1_window", "s1_min_near", "rule_prev", "rule_next",
@@ -43,6 +50,20 @@ class Linear:
         z = sum(map(mul, self.weights, row), self.bias)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
+    def scores(self, rows: np.ndarray) -> list[float]:
+        """``[self.score(r) for r in rows]`` for a 2-D float array, with bit-identical results."""
+        n, width = rows.shape
+        terms = np.empty((n, width + 1))
+        terms[:, 0] = self.bias
+        np.multiply(rows, self._w, out=terms[:, 1:])
+        z = np.add.accumulate(terms, axis=1)[:, -1]  # left to right, as sum() does
+        exp = math.exp
+        return [1.0 / (1.0 + exp(-max(-30.0, min(30.0, v)))) for v in z.tolist()]
+
+    @cached_property
+    def _w(self) -> np.ndarray:
+        return np.asarray(self.weights, dtype=np.float64)
+
 
 @dataclass(frozen=True)
 class LineModel:
@@ -62,30 +83,54 @@ def stage2_rows(
     rows: Sequence[Sequence[float]], p1: Sequence[float], ruled: Sequence[bool]
 ) -> list[list[float]]:
     """Stage-2 inputs: each row plus the stage-1 scores and rule hits of its neighbours."""
+    if not rows:
+        return []
+    return _stage2_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), -1), p1, ruled).tolist()
+
+
+def _stage2_matrix(rows: np.ndarray, p1: Sequence[float], ruled: Sequence[bool]) -> np.ndarray:
+    """:func:`stage2_rows` as an array, the same floats: neighbour sums add the same terms in the same
+    order (missing neighbours at the ends add exact zeros before or after them)."""
     n = len(rows)
-    out: list[list[float]] = []
-    for j, row in enumerate(rows):
-        prev = p1[j - 1] if j > 0 else 0.5
-        nxt = p1[j + 1] if j + 1 < n else 0.5
-        lo, hi = max(0, j - 2), min(n, j + 3)
-        others = [p1[m] for m in range(lo, hi) if m != j] or [0.5]
-        rules = [ruled[m] for m in range(max(0, j - 3), min(n, j + 4)) if m != j] or [False]
-        out.append([
-            *row,
-            _logit(p1[j]),
-            prev,
-            nxt,
-            sum(others) / len(others),
-            min(others),
-            float(j > 0 and ruled[j - 1]),
-            float(j + 1 < n and ruled[j + 1]),
-            sum(rules) / len(rules),
-        ])
+    p = np.asarray(p1, dtype=np.float64)
+    r = np.asarray(ruled, dtype=np.int64)
+    out = np.empty((n, rows.shape[1] + len(STAGE2_NAMES)))
+    out[:, : rows.shape[1]] = rows
+    extra = out[:, rows.shape[1]:]
+    extra[:, 0] = [_logit(x) for x in p1]
+    pad = np.zeros(n + 4)
+    pad[2:-2] = p
+    extra[:, 1] = pad[1:-3] if n > 1 else 0.5
+    extra[:, 2] = pad[3:-1] if n > 1 else 0.5
+    if n > 1:
+        extra[:, 1][0] = 0.5
+        extra[:, 2][-1] = 0.5
+    # window j-2..j+2 without j, summed in index order; absent neighbours add 0.0
+    total = ((pad[0:-4] + pad[1:-3]) + pad[3:-1]) + pad[4:]
+    j = np.arange(n)
+    count = np.minimum(n, j + 3) - np.maximum(0, j - 2) - 1
+    inf = np.full(n + 4, np.inf)
+    inf[2:-2] = p
+    low = np.minimum(np.minimum(inf[0:-4], inf[1:-3]), np.minimum(inf[3:-1], inf[4:]))
+    if n > 1:
+        extra[:, 3] = total / count
+        extra[:, 4] = low
+    else:
+        extra[:, 3] = 0.5
+        extra[:, 4] = 0.5
+    rpad = np.zeros(n + 6, dtype=np.int64)
+    rpad[3:-3] = r
+    extra[:, 5] = rpad[2:-4]
+    extra[:, 6] = rpad[4:-2]
+    hits = rpad[0:-6] + rpad[1:-5] + rpad[2:-4] + rpad[4:-2] + rpad[5:-1] + rpad[6:]
+    rcount = np.minimum(n, j + 4) - np.maximum(0, j - 3) - 1
+    extra[:, 7] = hits / np.maximum(rcount, 1)
     return out
 
 
 def predict(
-    model: LineModel, rows: Sequence[Sequence[float]], ruled: Sequence[bool], *, skip_ruled: bool = False
+    model: LineModel, rows: Sequence[Sequence[float]] | np.ndarray, ruled: Sequence[bool], *,
+    skip_ruled: bool = False,
 ) -> list[float]:
     """Probability of being content, per feature row.
 
@@ -93,11 +138,14 @@ def predict(
     on them, their neighbours need it).
     """
     width = len(model.stage1.weights)
-    if any(len(r) != width for r in rows):
+    if not isinstance(rows, np.ndarray) and any(len(r) != width for r in rows):
         raise ValueError(f"feature rows must have {width} values")
-    p1 = [model.stage1.score(r) for r in rows]
-    s2 = model.stage2.score
-    return [0.0 if skip_ruled and hit else s2(r) for r, hit in zip(stage2_rows(rows, p1, ruled), ruled, strict=True)]
+    matrix = np.asarray(rows, dtype=np.float64).reshape(len(rows), width)
+    if not len(matrix):
+        return []
+    p1 = model.stage1.scores(matrix)
+    s2 = model.stage2.scores(_stage2_matrix(matrix, p1, ruled))
+    return [0.0 if skip_ruled and hit else p for p, hit in zip(s2, ruled, strict=True)]
 
 
 def model_from_json(data: dict[str, Any]) -> LineModel:

@@ -10,9 +10,11 @@ character passes.
 
 from __future__ import annotations
 
+import _sre
 import re
 from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser as P  # type: ignore[attr-defined]
+from re._casefix import _EXTRA_CASES
 from typing import Any
 
 _CATEGORIES = {
@@ -96,3 +98,92 @@ def first_char_filter(regex: re.Pattern[str]) -> re.Pattern[str] | None:
     if r is None or r[1] or not r[0]:
         return None
     return re.compile("(?:" + "|".join(r[0]) + ")", regex.flags & ~re.VERBOSE)
+
+
+# Required literals ----------------------------------------------------------------------------------
+# With re.IGNORECASE a cased pattern character c matches a character x exactly when the engine's simple
+# lower-case of x lies in c's class: its simple lower-case plus the extra equivalences of re._casefix
+# (i/ı, s/ſ, σ/ς, ...); without it, and for uncased characters, only x == c matches. :func:`fold` maps
+# every character to the smallest member of that class: str.lower() is the simple lower-case mapping
+# for every character but İ (whose full mapping has two characters, so it is mapped first) and a
+# final Σ (ς, in σ's class). So every match of a pattern contains the fold of one of the literal
+# strings :func:`required_literals` derives from it (tests/test_prefilter.py checks every code point).
+_REP: dict[int, int] = {}
+for _lo, _others in _EXTRA_CASES.items():
+    _REP[_lo] = min(_lo, *_others)
+_TO_REP = str.maketrans({chr(k): chr(v) for k, v in _REP.items() if k != v})
+_NEEDS_REP = re.compile("[" + "".join(re.escape(chr(k)) for k, v in _REP.items() if k != v) + "]")
+_Literals = tuple[str, ...]
+
+
+def fold(text: str) -> str:
+    """The text as :func:`required_literals` are looked for in it (same length, lower case, see above)."""
+    if text.isascii():
+        return text.lower()
+    text = text.replace("\u0130", "i").lower()
+    return text.translate(_TO_REP) if _NEEDS_REP.search(text) is not None else text
+
+
+def _fold_char(code: int) -> str:
+    lo = _sre.unicode_tolower(code) if _sre.unicode_iscased(code) else code
+    return chr(_REP.get(lo, lo))
+
+
+def _weight(literal: str) -> int:
+    """How selective a literal is: its length, a non-ASCII character counting three."""
+    return len(literal) if literal.isascii() else sum(1 if c.isascii() else 3 for c in literal)
+
+
+def _strength(lits: _Literals) -> tuple[int, int]:
+    return min(map(_weight, lits)), -len(lits)
+
+
+def _better(a: _Literals | None, b: _Literals | None) -> _Literals | None:
+    if a is None or b is None:
+        return a if b is None else b
+    return a if _strength(a) >= _strength(b) else b
+
+
+def _required(items: Any) -> _Literals | None:
+    best: _Literals | None = None
+    run: list[str] = []
+    for op, av in [*items, (None, None)]:
+        if op is C.LITERAL:
+            run.append(_fold_char(av))
+            continue
+        if run:
+            best = _better(best, ("".join(run),))
+            run = []
+        if op is C.SUBPATTERN:
+            best = _better(best, _required(av[3]))
+        elif op is C.BRANCH:
+            alts = [_required(sub) for sub in av[1]]
+            if all(a is not None for a in alts):
+                best = _better(best, tuple(sorted({x for a in alts for x in a})))  # type: ignore[union-attr]
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
+            best = _better(best, _required(av[2]))
+        elif op is C.ATOMIC_GROUP:
+            best = _better(best, _required(av))
+        elif op is C.IN and len(av) <= _MAX_CLASS and all(o is C.LITERAL and not _sre.unicode_iscased(a)
+                                                         for o, a in av):
+            best = _better(best, tuple(sorted({chr(a) for _, a in av})))  # uncased: only itself matches
+    return best
+
+
+_MAX_CLASS = 16
+
+
+def required_literals(regex: re.Pattern[str], min_length: int = 3) -> _Literals | None:
+    """Strings one of which the :func:`fold` of every string ``regex`` finds a match in contains; None
+    when no such strings of at least ``min_length`` characters can be derived (run the pattern always)."""
+    if regex.flags & re.LOCALE or not isinstance(regex.pattern, str):
+        return None
+    try:
+        parsed = P.parse(regex.pattern, regex.flags)
+    except Exception:  # no prefilter for what the parser of this Python version rejects
+        return None
+    found = _required(list(parsed))
+    if found is None or min(map(_weight, found)) < min_length:
+        return None
+    # a literal that contains another one adds nothing
+    return tuple(x for x in found if not any(y != x and y in x for y in found))

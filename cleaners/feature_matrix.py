@@ -1,0 +1,155 @@
+"""The feature rows of :func:`cleaners.features.document_features` as one numpy array, fast.
+
+``document_features`` is the definition (readable, one Python list per line); this module computes the
+same floats, bit for bit (``tests/test_feature_matrix.py`` compares them):
+
+- a line's own features depend on its text alone, so they are remembered per distinct line (site
+  furniture repeats across a run's documents); the memory is bounded and emptied when full;
+- the context features are whole-column numpy operations on integers, divided as Python divides
+  (both convert exact integers to doubles and round once); ``log1p`` values come from a table filled
+  with :func:`math.log1p` itself, never from ``np.log1p``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from .features import CONTEXT_NAMES, OWN_NAMES, LineInfo, line_info
+from .features_fast import own
+
+_OWN_WIDTH = len(OWN_NAMES)
+WIDTH = _OWN_WIDTH + len(CONTEXT_NAMES)
+_MAX_MEMO = 20_000
+"""Distinct lines remembered per process (~1 kB each)."""
+_MEMO_MAX_WORDS = 8
+"""Only lines up to this many words are remembered: furniture repeats, prose rarely does."""
+
+_Entry = tuple[tuple[float, ...], bool, LineInfo, bool, str]
+"""own features, any vocabulary hit, line info, comment mark, casefolded text"""
+_memo: dict[str, _Entry] = {}
+_lock = threading.Lock()
+_log1p = np.array([math.log1p(k) for k in range(1024)])
+
+
+def _log1p_of(values: np.ndarray) -> np.ndarray:
+    """``math.log1p`` of non-negative integers, looked up."""
+    global _log1p
+    table = _log1p
+    top = int(values.max(initial=0))
+    if top >= len(table):
+        with _lock:
+            size = max(top + 1, 2 * len(_log1p))
+            _log1p = table = np.array([math.log1p(k) for k in range(size)])
+    return table[values]
+
+
+def _entry(text: str) -> _Entry:
+    found = _memo.get(text)
+    if found is not None:
+        return found
+    info = line_info(text)
+    row, bits, mark = own(text, info.words)
+    entry = (row, bits != 0, info, mark, text.casefold())
+    if info.words <= _MEMO_MAX_WORDS:
+        if len(_memo) >= _MAX_MEMO:
+            _memo.clear()
+        _memo[text] = entry
+    return entry
+
+
+def feature_matrix(lines: Sequence[str]) -> tuple[list[int], np.ndarray, list[LineInfo]]:
+    """Like :func:`cleaners.features.document_features`, with the rows as an ``(n, WIDTH)`` array."""
+    stripped = [line.strip() for line in lines]
+    index = [i for i, t in enumerate(stripped) if t]
+    entries = [_entry(stripped[i]) for i in index]
+    infos = [e[2] for e in entries]
+    n = len(entries)
+    out = np.empty((n, WIDTH))
+    if n == 0:
+        return index, out, infos
+    out[:, :_OWN_WIDTH] = [e[0] for e in entries]
+    ctx = out[:, _OWN_WIDTH:]
+    words = np.array([info.words for info in infos], dtype=np.int64)
+    prose = np.array([info.prose for info in infos], dtype=bool)
+    kw_any = np.array([e[1] for e in entries], dtype=bool)
+    prose_at = np.flatnonzero(prose)
+    first, last = (int(prose_at[0]), int(prose_at[-1])) if len(prose_at) else (n, -1)
+    total = int(words.sum()) or 1
+    j = np.arange(n)
+    before = np.cumsum(words) - words
+    # distance to the nearest prose line, both directions (n + steps where there is none on a side)
+    dist = [n] * n
+    d = n
+    for k in range(n):
+        d = 0 if infos[k].prose else d + 1
+        dist[k] = d
+    d = n
+    for k in range(n - 1, -1, -1):
+        d = 0 if infos[k].prose else d + 1
+        if d < dist[k]:
+            dist[k] = d
+    # runs of consecutive non-prose lines
+    run = [0] * n
+    k = 0
+    while k < n:
+        m = k
+        while m < n and not infos[m].prose:
+            m += 1
+        for r in range(k, m):
+            run[r] = m - k
+        k = m + 1 if m == k else m
+    log_run = _log1p_of(np.array(run, dtype=np.int64))
+    log_words = _log1p_of(words)
+    prose_sum = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(prose, out=prose_sum[1:])
+    kw_sum = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(kw_any, out=kw_sum[1:])
+    lo, hi = np.maximum(0, j - 3), np.minimum(n, j + 4)
+    head, tail = j < first, j > last
+    span = ~head & ~tail
+    short = words <= 8
+    near = kw_sum[np.minimum(n, j + 3)] - kw_sum[np.maximum(0, j - 2)] - kw_any > 0
+    marks = np.array([e[3] for e in entries], dtype=bool)
+    first_mark = int(np.argmax(marks)) if marks.any() else n
+    seen: set[str] = set()
+    repeated = []
+    for e in entries:
+        repeated.append(e[4] in seen)
+        seen.add(e[4])
+    ctx[:, 0] = j / n
+    ctx[:, 1] = before / total
+    ctx[:, 2] = (total - before - words) / total
+    ctx[:, 3] = head
+    ctx[:, 4] = tail
+    ctx[:, 5] = span
+    ctx[:, 6] = _log1p_of(np.array(dist, dtype=np.int64))
+    ctx[0, 7] = 0.0
+    ctx[1:, 7] = prose[:-1]
+    ctx[-1, 8] = 0.0
+    ctx[:-1, 8] = prose[1:]
+    ctx[0, 9] = 0.0
+    ctx[1:, 9] = log_words[:-1]
+    ctx[-1, 10] = 0.0
+    ctx[:-1, 10] = log_words[1:]
+    ctx[:, 11] = (prose_sum[hi] - prose_sum[lo] - prose) / np.maximum(1, hi - lo - 1)
+    ctx[:, 12] = j == 0
+    ctx[:, 13] = repeated
+    ctx[:, 14] = math.log1p(total)
+    ctx[:, 15] = log_run
+    ctx[:, 16] = near
+    ctx[:, 17] = head & short
+    ctx[:, 18] = tail & short
+    ctx[:, 19] = span & short
+    ctx[:, 20] = tail & kw_any
+    ctx[:, 21] = head & kw_any
+    ctx[:, 22] = span & kw_any
+    ctx[:, 23] = np.where(short, log_run, 0.0)
+    ctx[:, 24] = marks
+    ctx[:, 25] = j > first_mark
+    ctx[:, 26] = len(prose_at) / n
+    ctx[:, 27] = int(short.sum()) / n
+    return index, out, infos

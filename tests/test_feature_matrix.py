@@ -1,0 +1,95 @@
+"""The fast line-classifier path computes exactly what its definitions say, float for float.
+
+- ``feature_matrix`` (numpy, memo, ``features_fast.own``) against ``features.document_features`` (the
+  definition, one Python list per line) on the dev benchmark texts and on generated documents;
+- the numpy model scoring against the pure-Python definition (``Linear.score`` and the stage-2 rows
+  written out below as they were specified), bit for bit.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+
+from conftest import bench_file
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleaners import feature_matrix as fm
+from cleaners.features import document_features
+from cleaners.model_line import _logit, load_model, predict, stage2_rows
+from cleaners.text import split_lines
+
+
+def _dev_texts() -> list[str]:
+    texts = []
+    for name in ("scrapinghub_text.jsonl.gz", "trafilatura_text.jsonl.gz"):
+        with gzip.open(bench_file(name), "rt", encoding="utf-8") as f:
+            texts += [json.loads(line)["raw_text"] for line in f]
+    return texts
+
+
+def _same(lines: list[str]) -> None:
+    index, rows, infos = document_features(lines)
+    f_index, f_rows, f_infos = fm.feature_matrix(lines)
+    assert f_index == index
+    assert f_rows.tolist() == rows  # exact float equality, not approximate
+    assert [(i.text, i.words, i.prose) for i in f_infos] == [(i.text, i.words, i.prose) for i in infos]
+
+
+def test_feature_matrix_equals_document_features_on_dev_texts() -> None:
+    texts = _dev_texts()
+    for text in texts:
+        _same(split_lines(text))
+    fm._memo.clear()
+    for text in reversed(texts):  # warm memo, other order
+        _same(split_lines(text))
+
+
+_PIECES = [
+    "Share this:", "Facebook", "Twitter", "© 2024 Valley Post. All rights reserved.", "Photo: Reuters",
+    "(AP Photo/Jane Doe)", "12 comments", "Posted by admin on 3 May 2021", "By John Smith", "Home | News | Sport",
+    "Read more »", "Subscribe to our newsletter", "www.example.com", "@handle #tag", "5 min ago", "vor 3 Stunden",
+    "2021年5月3日", "Комментарии (3)", "İSTANBUL", "ſtraße", "ΣΊΣΥΦΟΣ", "“Quoted,” he said.", "1 of 12",
+    "The council approved the budget on Monday after a long debate about schools and roads.",
+    "x" * 450, " ".join(["word"] * 45) + ".", "don't stop", "Kelvin K test", "  ", "",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=60)), max_size=25))
+def test_feature_matrix_equals_document_features_on_generated_documents(lines: list[str]) -> None:
+    _same(lines)
+
+
+def _stage2_rows_reference(rows: list[list[float]], p1: list[float], ruled: list[bool]) -> list[list[float]]:
+    """The stage-2 inputs as first specified (pure Python)."""
+    n = len(rows)
+    out = []
+    for j, row in enumerate(rows):
+        prev = p1[j - 1] if j > 0 else 0.5
+        nxt = p1[j + 1] if j + 1 < n else 0.5
+        others = [p1[m] for m in range(max(0, j - 2), min(n, j + 3)) if m != j] or [0.5]
+        rules = [ruled[m] for m in range(max(0, j - 3), min(n, j + 4)) if m != j] or [False]
+        out.append([*row, _logit(p1[j]), prev, nxt, sum(others) / len(others), min(others),
+                    float(j > 0 and ruled[j - 1]), float(j + 1 < n and ruled[j + 1]), sum(rules) / len(rules)])
+    return out
+
+
+def test_numpy_scores_equal_the_pure_python_definition() -> None:
+    model = load_model()
+    assert model is not None
+    rnd = random.Random(7)
+    texts = _dev_texts()[:40]
+    for text in texts:
+        _, rows, _ = document_features(split_lines(text))
+        for size in (len(rows), 1, 2, 3):
+            part = rows[:size]
+            ruled = [rnd.random() < 0.25 for _ in part]
+            p1 = [model.stage1.score(r) for r in part]
+            s2 = _stage2_rows_reference(part, p1, ruled)
+            assert stage2_rows(part, p1, ruled) == s2
+            want = [0.0 if hit else model.stage2.score(r) for r, hit in zip(s2, ruled, strict=True)]
+            assert predict(model, part, ruled, skip_ruled=True) == want
+            assert predict(model, part, ruled) == [model.stage2.score(r) for r in s2]
