@@ -1,10 +1,12 @@
 """HTML to article text with trafilatura, keeping its metadata, then presswash's text cleaning.
 
-Extraction runs on a tree parsed once here, so its size can be checked before trafilatura sees it.
-After extraction, HTML-specific lines are removed (each named by its rule id, like catalogue rules):
+Extraction runs on a tree parsed once here, so its size can be checked before trafilatura sees it. The
+metadata presswash keeps (title, author, date, site name, ...) is read from that tree first, as trafilatura
+reads it but without the parts presswash drops (``html_meta``); then elements trafilatura would delete
+anyway are deleted (``PRE_CLEAN``) and trafilatura extracts the article from the same tree, favouring
+precision (``favor_precision``) and falling back to its default balance when that leaves almost nothing.
 
-Extraction favours precision (trafilatura's ``favor_precision``), falling back to its default balance
-when that leaves almost nothing.
+After extraction, HTML-specific lines are removed (each named by its rule id, like catalogue rules):
 
 - ``html.title``: a line repeating the page title (the title is kept in ``CleanResult.title``);
 - ``html.link-dense``: the lines of a short paragraph, list item or heading that is mostly link text
@@ -33,16 +35,16 @@ from typing import Any
 
 from .config import DEFAULT_CONFIG, Config
 from .encoding import decode_bytes, repair_text
+from .html_meta import page_metadata
 from .model import CleanResult, Rejection, Removal
 from .text import clean_lines, split_lines
 
-META_FIELDS = ("title", "author", "date", "sitename", "hostname", "language", "url", "description")
 EXTRACT_OPTIONS: dict[str, Any] = {
     "include_comments": False,
     "include_tables": True,
     "include_links": True,  # links are stripped after measuring link density
     "deduplicate": False,
-    "with_metadata": True,
+    "output_format": "txt",  # the body tree is what is used: no text rendering inside trafilatura
 }
 LINK_DENSITY = 0.6
 """A block with at least this share of its characters inside links is navigation ..."""
@@ -50,14 +52,22 @@ LINK_BLOCK_MAX_WORDS = 40
 """... unless it is longer than this (a paragraph of prose with many links is still prose)."""
 PRECISION_FIRST = True
 """Extract with trafilatura's ``favor_precision`` first ..."""
-PRECISION_MIN_CHARS = 1000
+PRECISION_MIN_CHARS = 900
 """... and again without it when that leaves less than this (it sometimes keeps only a footer)."""
 FAST_ABOVE_BLOCKS = 2_000
 """Block elements (p, div, li, td, ...) above which the fallback extractors are skipped."""
 MAX_ELEMENTS = 30_000
+PRE_CLEAN = ("head", "nav", "footer", "aside", "menu", "style", "svg", "iframe", "link", "button", "input",
+             "select", "option", "textarea", "embed", "object", "canvas", "video", "audio", "map", "area",
+             "source", "track", "param", "use")
+"""Elements deleted (tails kept) before extraction: trafilatura deletes them all itself (its MANUALLY_CLEANED),
+but only after several XPath passes over the whole page, whose cost grows with the page's elements. Not
+here: ``script`` (JSON-LD feeds trafilatura's forum detection and its baseline), ``noscript`` (measured:
+changes one dev page), ``form``, ``figure``, ``math``, ``time`` (trafilatura reads them before deleting)."""
 _BLOCKS = ("p", "item", "head", "quote", "cell")  # in trafilatura's output tree
 _HTML_BLOCKS = ("p", "div", "li", "td", "tr", "dd", "dt", "blockquote", "pre", "section", "article",
                 "h1", "h2", "h3", "h4", "h5", "h6")
+_COUNT_BLOCKS = "count(" + "|".join(f"//{tag}" for tag in _HTML_BLOCKS) + ")"
 _NORM = re.compile(r"\W+")
 
 
@@ -155,40 +165,48 @@ def _link_blocks(body: Any) -> frozenset[str]:
     return frozenset(found)
 
 
+def _body_text(doc: Any) -> tuple[str, frozenset[str]] | None:
+    """The text of an extraction's body (links unwrapped) and its link-dense blocks; None without a body."""
+    from trafilatura.xml import xmltotxt
+
+    if doc is None or doc.body is None:
+        return None
+    links = _link_blocks(doc.body)
+    return xmltotxt(doc.body, False), links
+
+
 def extract(html: str, url: str | None, config: Config | None = None) -> Extracted | Rejection:
     """The article text and metadata of a page, or why there is none."""
     import trafilatura
+    from lxml import etree
     from trafilatura.utils import load_html
-    from trafilatura.xml import xmltotxt
 
     config = config or DEFAULT_CONFIG
     with time_limit(config.html_timeout_s):
         tree = load_html(html)
         if tree is None:  # trafilatura refuses fragments ("<p>...</p>"); give them a document around
-            html = f"<html><body>{html}</body></html>"
-            tree = load_html(html)
+            tree = load_html(f"<html><body>{html}</body></html>")
         if tree is None:
             return Rejection("no-article", "the page could not be parsed as HTML")
-        elements = sum(1 for _ in tree.iter())
+        elements = int(tree.xpath("count(//*)"))
         if elements > MAX_ELEMENTS:
             why = f"{elements} HTML elements > {MAX_ELEMENTS}: too costly to extract"
             return Rejection("extract-failed", why)
-        declared_language = str(tree.get("lang") or "").strip()
-        fast = sum(1 for _ in tree.iter(*_HTML_BLOCKS)) > FAST_ABOVE_BLOCKS
-        doc: Any = None
+        fast = int(tree.xpath(_COUNT_BLOCKS)) > FAST_ABOVE_BLOCKS
+        meta = page_metadata(tree, url)
+        etree.strip_elements(tree, *PRE_CLEAN, with_tail=False)  # after the metadata, which reads <head>
+        # bare_extraction works on a copy of the tree, so a second extraction can start from the same one.
+        # No url: it would only make link targets absolute (urljoin per link), and the links are dropped.
+        found = None
         if PRECISION_FIRST:
-            doc = trafilatura.bare_extraction(tree, url=url, fast=fast, favor_precision=True,
-                                              **EXTRACT_OPTIONS)
-        if doc is None or doc.body is None or len(doc.text or "") < PRECISION_MIN_CHARS:
-            tree = load_html(html) if PRECISION_FIRST else tree  # extraction prunes the tree it is given
-            doc = trafilatura.bare_extraction(tree, url=url, fast=fast, **EXTRACT_OPTIONS)
-        if doc is None or doc.body is None:
-            return Rejection("no-article", "the HTML extractor found no article text")
-        links = _link_blocks(doc.body)
-        text = xmltotxt(doc.body, False)
-    if not text.strip():
+            found = _body_text(trafilatura.bare_extraction(tree, fast=fast, favor_precision=True,
+                                                           **EXTRACT_OPTIONS))
+        if found is None or len(found[0]) < PRECISION_MIN_CHARS:
+            found = _body_text(trafilatura.bare_extraction(tree, fast=fast, **EXTRACT_OPTIONS))
+    if found is None or not found[0].strip():
         return Rejection("no-article", "the HTML extractor found no article text")
-    meta = {k: str(v) for k in META_FIELDS if (v := getattr(doc, k, None))}
+    text, links = found
+    declared_language = str(tree.get("lang") or "").strip()
     if "language" not in meta and declared_language:
         meta["language"] = declared_language  # <html lang>, which trafilatura does not report
     return Extracted(text, meta, links)
