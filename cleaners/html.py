@@ -31,6 +31,7 @@ import signal
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from .config import DEFAULT_CONFIG, Config
@@ -39,11 +40,11 @@ from .html_meta import page_metadata
 from .model import CleanResult, Rejection, Removal
 from .text import clean_lines, split_lines
 
-EXTRACT_OPTIONS: dict[str, Any] = {
-    "include_comments": False,
-    "include_tables": True,
-    "include_links": True,  # links are stripped after measuring link density
-    "deduplicate": False,
+EXTRACT_OPTIONS: dict[str, Any] = {  # trafilatura.settings.Extractor's arguments
+    "comments": False,
+    "tables": True,
+    "links": True,  # links are stripped after measuring link density
+    "dedup": False,
     "output_format": "txt",  # the body tree is what is used: no text rendering inside trafilatura
 }
 LINK_DENSITY = 0.6
@@ -64,6 +65,9 @@ PRE_CLEAN = ("head", "nav", "footer", "aside", "menu", "style", "svg", "iframe",
 but only after several XPath passes over the whole page, whose cost grows with the page's elements. Not
 here: ``script`` (JSON-LD feeds trafilatura's forum detection and its baseline), ``noscript`` (measured:
 changes one dev page), ``form``, ``figure``, ``math``, ``time`` (trafilatura reads them before deleting)."""
+_PRE_CLEAN_XPATH = "//script[not(@type='application/ld+json')] | //body//meta"
+"""Also deleted before extraction: scripts but JSON-LD (see above) and ``<meta>`` in the body (stripped by
+trafilatura, MANUALLY_STRIPPED)."""
 _BLOCKS = ("p", "item", "head", "quote", "cell")  # in trafilatura's output tree
 _HTML_BLOCKS = ("p", "div", "li", "td", "tr", "dd", "dt", "blockquote", "pre", "section", "article",
                 "h1", "h2", "h3", "h4", "h5", "h6")
@@ -165,6 +169,14 @@ def _link_blocks(body: Any) -> frozenset[str]:
     return frozenset(found)
 
 
+@cache
+def _options(precision: bool, fast: bool) -> Any:
+    """trafilatura's options, built once (reading its config costs ~0.1 ms; trafilatura never changes them)."""
+    from trafilatura.settings import Extractor
+
+    return Extractor(precision=precision, fast=fast, **EXTRACT_OPTIONS)
+
+
 def _body_text(doc: Any) -> tuple[str, frozenset[str]] | None:
     """The text of an extraction's body (links unwrapped) and its link-dense blocks; None without a body."""
     from trafilatura.xml import xmltotxt
@@ -195,14 +207,15 @@ def extract(html: str, url: str | None, config: Config | None = None) -> Extract
         fast = int(tree.xpath(_COUNT_BLOCKS)) > FAST_ABOVE_BLOCKS
         meta = page_metadata(tree, url)
         etree.strip_elements(tree, *PRE_CLEAN, with_tail=False)  # after the metadata, which reads <head>
+        for element in tree.xpath(_PRE_CLEAN_XPATH):
+            element.drop_tree()  # keeps the tail
         # bare_extraction works on a copy of the tree, so a second extraction can start from the same one.
         # No url: it would only make link targets absolute (urljoin per link), and the links are dropped.
         found = None
         if PRECISION_FIRST:
-            found = _body_text(trafilatura.bare_extraction(tree, fast=fast, favor_precision=True,
-                                                           **EXTRACT_OPTIONS))
+            found = _body_text(trafilatura.bare_extraction(tree, options=_options(True, fast)))
         if found is None or len(found[0]) < PRECISION_MIN_CHARS:
-            found = _body_text(trafilatura.bare_extraction(tree, fast=fast, **EXTRACT_OPTIONS))
+            found = _body_text(trafilatura.bare_extraction(tree, options=_options(False, fast)))
     if found is None or not found[0].strip():
         return Rejection("no-article", "the HTML extractor found no article text")
     text, links = found

@@ -16,7 +16,8 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
-from cleaners.html_meta import META_FIELDS, _alternatives, extract_author, fast_xpath, page_metadata
+from cleaners.html_meta import META_FIELDS, extract_author, page_metadata
+from cleaners.html_xpath import _alternatives, along, by_attribute, literal_tests
 
 # class/id tokens around the literals of trafilatura's author, title and discard expressions
 TOKENS = ["author", "Author", "author-name", "authorname", "AuthorName", "byline", "Byline", "byl", "writer",
@@ -24,7 +25,7 @@ TOKENS = ["author", "Author", "author-name", "authorname", "AuthorName", "byline
           "print", "category", "meta-date", "post-title", "entry-title", "article-title", "post__title",
           "headline", "title", "date", "is-hidden", "article-share", "zuozhe", "x", "my-author-box",
           "nocomments", "page-sidebar-left", "channel-name", "journalist-name"]
-TAGS = ["div", "span", "a", "p", "section", "h1", "h2", "h3", "strong", "address", "time", "figure", "li"]
+TAGS = ["div", "span", "a", "p", "section", "h1", "h2", "h3", "strong", "address", "time", "figure", "li", "rel"]
 
 
 def random_page(seed: int) -> str:
@@ -38,7 +39,7 @@ def random_page(seed: int) -> str:
                 attrs += f' {attr}="{" ".join(rng.sample(TOKENS, rng.randint(1, 2)))}"'
         if rng.random() < 0.1:
             attrs += ' rel="author"' if rng.random() < 0.5 else ' itemprop="author"'
-        words = " ".join(rng.choice(["Jane", "Doe", "by", "Smith", "posted", "on", "May"])
+        words = " ".join(rng.choice(["Jane", "Doe", "by", "Smith", "posted", "on", "May", "me"])
                          for _ in range(rng.randint(0, 4)))
         inner = "".join(block(depth + 1) for _ in range(rng.randint(0, 3) if depth < 4 else 0))
         return f"<{tag}{attrs}>{words}{inner}</{tag}>{rng.choice(['', ' tail text'])}"
@@ -66,14 +67,37 @@ def test_literal_alternatives() -> None:
         assert _alternatives(pattern) is None, pattern
 
 
+def rewrites(expression: Any) -> list[Any]:
+    fast = literal_tests(expression)
+    try:
+        return [fast, by_attribute(fast)]
+    except ValueError:  # a shape by_attribute does not rewrite
+        return [fast]
+
+
 def test_rewritten_expressions_select_the_same_elements() -> None:
     expressions = rewritten_expressions()
-    fast = [fast_xpath(x) for x in expressions]
-    assert sum(f.path != x.path for f, x in zip(fast, expressions, strict=True)) >= 5  # some were rewritten
+    fast = [rewrites(x) for x in expressions]
+    assert sum(f[0].path != x.path for f, x in zip(fast, expressions, strict=True)) >= 5  # some were rewritten
+    assert sum(len(f) == 2 for f in fast) >= 10
     for seed in range(20):
         tree = load_html(random_page(seed))
         for original, rewritten in zip(expressions, fast, strict=True):
-            assert rewritten(tree) == original(tree), original.path
+            expected = original(tree)
+            for x in rewritten:
+                assert x(tree) == expected, (original.path, x.path)
+
+
+def test_expressions_along_an_axis() -> None:
+    from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, OVERALL_DISCARD_XPATH
+
+    expressions = AUTHOR_DISCARD_XPATHS + OVERALL_DISCARD_XPATH
+    selects_self = along("self::", *expressions)
+    for seed in range(10):
+        tree = load_html(random_page(seed))
+        selected = {e for x in expressions for e in x(tree)}
+        for element in tree.iter():
+            assert bool(selects_self(element)) == (element in selected)
 
 
 @pytest.mark.parametrize("seed", range(60))
@@ -116,4 +140,5 @@ def test_page_metadata_on_dev_pages() -> None:
         assert page_metadata(tree, url) == reference_metadata(html, url), url
         assert extract_author(tree) == trafilatura_author(tree), url
         for original in AUTHOR_XPATHS + AUTHOR_DISCARD_XPATHS:
-            assert fast_xpath(original)(tree) == original(tree), (url, original.path)
+            for rewritten in rewrites(original):
+                assert rewritten(tree) == original(tree), (url, rewritten.path)
