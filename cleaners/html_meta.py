@@ -21,6 +21,10 @@ from typing import Any
 from .html_xpath import along, by_attribute, literal_tests
 
 META_FIELDS = ("title", "author", "date", "sitename", "hostname", "language", "url", "description")
+EXTENSIVE_DATE_SEARCH = False
+"""htmldate's ``extensive_search`` (trafilatura turns it on): its fast search reads the URL, the header,
+JSON-LD, abbr/time elements and date patterns in the markup; the extensive one then scans the free text
+too. Measured on the 87 dev pages: +1.5 ms per page (~4% of the HTML path) for one more date found."""
 
 
 @cache
@@ -67,13 +71,6 @@ def extract_author(tree: Any) -> str | None:
     return None
 
 
-@cache
-def _extensive_date_search() -> bool:
-    from trafilatura.settings import DEFAULT_CONFIG
-
-    return DEFAULT_CONFIG.getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH")
-
-
 def page_metadata(tree: Any, url: str | None) -> dict[str, str]:
     """The META_FIELDS of a parsed page (those found), as ``bare_extraction(with_metadata=True)`` reports them.
 
@@ -92,7 +89,7 @@ def page_metadata(tree: Any, url: str | None) -> dict[str, str]:
     from trafilatura.settings import set_date_params
     from trafilatura.utils import line_processing
 
-    date_config = set_date_params(_extensive_date_search())  # what bare_extraction passes
+    date_config = set_date_params(EXTENSIVE_DATE_SEARCH)
     metadata = examine_meta(tree)
     if metadata.author and " " not in metadata.author:
         metadata.author = None

@@ -13,10 +13,10 @@ from conftest import bench_file
 from lxml.etree import XPath
 from trafilatura.metadata import extract_author as trafilatura_author
 from trafilatura.metadata import extract_metadata
-from trafilatura.settings import Extractor
+from trafilatura.settings import set_date_params
 from trafilatura.utils import load_html
 
-from cleaners.html_meta import META_FIELDS, extract_author, page_metadata
+from cleaners.html_meta import EXTENSIVE_DATE_SEARCH, META_FIELDS, extract_author, page_metadata
 from cleaners.html_xpath import _alternatives, along, by_attribute, literal_tests
 
 # class/id tokens around the literals of trafilatura's author, title and discard expressions
@@ -120,14 +120,15 @@ def test_author_inside_and_around_discarded_elements() -> None:
 
 def reference_metadata(html: str, url: str | None) -> dict[str, str]:
     """What ``bare_extraction(with_metadata=True)`` reports (it calls extract_metadata like this)."""
-    doc = extract_metadata(load_html(html), url, Extractor().date_params, False)
+    doc = extract_metadata(load_html(html), url, set_date_params(EXTENSIVE_DATE_SEARCH), False)
     return {k: str(v) for k in META_FIELDS if (v := getattr(doc, k, None))}
 
 
 def test_page_metadata_is_what_bare_extraction_reports() -> None:
     html = random_page(7).replace("<html>", '<html><head><title>A title - Site</title>'
                                   '<meta name="author" content="Jane Doe"></head>')
-    doc: Any = trafilatura.bare_extraction(html, url="https://example.org/a", with_metadata=True)
+    doc: Any = trafilatura.bare_extraction(html, url="https://example.org/a", with_metadata=True,
+                                           date_extraction_params=set_date_params(EXTENSIVE_DATE_SEARCH))
     assert reference_metadata(html, "https://example.org/a") == {
         k: str(v) for k in META_FIELDS if (v := getattr(doc, k, None))}
 
