@@ -36,6 +36,7 @@ from typing import Any
 
 from .config import DEFAULT_CONFIG, Config
 from .encoding import decode_bytes, repair_text
+from .html_guard import drop_absurd_attributes
 from .html_meta import page_metadata
 from .model import CleanResult, Rejection, Removal
 from .text import clean_lines, split_lines
@@ -75,8 +76,11 @@ _COUNT_BLOCKS = "count(" + "|".join(f"//{tag}" for tag in _HTML_BLOCKS) + ")"
 _NORM = re.compile(r"\W+")
 
 
-class ExtractTimeout(Exception):
-    """Extraction ran longer than ``Config.html_timeout_s``."""
+class ExtractTimeout(BaseException):
+    """Extraction ran longer than ``Config.html_timeout_s``.
+
+    A BaseException, like KeyboardInterrupt: trafilatura wraps its fallback extractors in ``except
+    Exception`` and would swallow it, finishing the extraction the timer was meant to stop."""
 
 
 @dataclasses.dataclass
@@ -282,6 +286,7 @@ def clean_html(
         )
     if isinstance(html, bytes):
         html, fixes = decode_bytes(html, content_type, is_html=True)
+    html, absurd_tags = drop_absurd_attributes(html)
     try:
         extracted = extract(html, url, config)
     except ExtractTimeout as exc:
@@ -293,4 +298,6 @@ def clean_html(
     result.url = url or extracted.meta.get("url")
     result.encoding_fixes = fixes + repair_fixes
     result.meta = extracted.meta
+    if absurd_tags:
+        result.flags.append("html-attributes-dropped")  # see cleaners.html_guard
     return result
