@@ -186,7 +186,7 @@ def classify_lines(
         return verdicts
     use_model = line_model and config.model_enabled and config.rule_enabled(MODEL_RULE_ID)
     model = load_model(config.model_file) if use_model else None
-    index, rows, infos = feature_matrix(lines)
+    index, rows, infos = feature_matrix(lines) if model is not None else _line_infos(lines)
     prose = [j for j, info in enumerate(infos) if info.prose]
     first, last = (prose[0], prose[-1]) if prose else (len(infos), -1)
     cat = catalogue(config.disabled_rules)
@@ -248,3 +248,9 @@ def _headline(infos: Sequence[LineInfo]) -> bool:
 def _rule_verdict(cat: Catalogue, info: LineInfo, zone: str, edge: bool) -> Verdict | None:
     rule = cat.match(info.text, len(info.text.split()), zone)
     return None if rule is None else Verdict(rule.id, rule.description, rule.risky, edge=edge)
+
+
+def _line_infos(lines: Sequence[str]) -> tuple[list[int], list[list[float]], list[LineInfo]]:
+    """What ``document_features`` returns, without the feature rows only the line model reads."""
+    index = [i for i, line in enumerate(lines) if line.strip()]
+    return index, [], [line_info(lines[i].strip()) for i in index]

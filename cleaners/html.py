@@ -1,10 +1,12 @@
 """HTML to article text with trafilatura, keeping its metadata, then presswash's text cleaning.
 
-Extraction runs on a tree parsed once here, so its size can be checked before trafilatura sees it.
-After extraction, HTML-specific lines are removed (each named by its rule id, like catalogue rules):
+Extraction runs on a tree parsed once here, so its size can be checked before trafilatura sees it. The
+metadata presswash keeps (title, author, date, site name, ...) is read from that tree first, as trafilatura
+reads it but without the parts presswash drops (``html_meta``); then elements trafilatura would delete
+anyway are deleted (``PRE_CLEAN``) and trafilatura extracts the article from the same tree, favouring
+precision (``favor_precision``) and falling back to its default balance when that leaves almost nothing.
 
-Extraction favours precision (trafilatura's ``favor_precision``), falling back to its default balance
-when that leaves almost nothing.
+After extraction, HTML-specific lines are removed (each named by its rule id, like catalogue rules):
 
 - ``html.title``: a line repeating the page title (the title is kept in ``CleanResult.title``);
 - ``html.link-dense``: the lines of a short paragraph, list item or heading that is mostly link text
@@ -29,20 +31,22 @@ import signal
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from .config import DEFAULT_CONFIG, Config
 from .encoding import decode_bytes, repair_text
+from .html_guard import drop_absurd_attributes
+from .html_meta import page_metadata
 from .model import CleanResult, Rejection, Removal
 from .text import clean_lines, split_lines
 
-META_FIELDS = ("title", "author", "date", "sitename", "hostname", "language", "url", "description")
-EXTRACT_OPTIONS: dict[str, Any] = {
-    "include_comments": False,
-    "include_tables": True,
-    "include_links": True,  # links are stripped after measuring link density
-    "deduplicate": False,
-    "with_metadata": True,
+EXTRACT_OPTIONS: dict[str, Any] = {  # trafilatura.settings.Extractor's arguments
+    "comments": False,
+    "tables": True,
+    "links": True,  # links are stripped after measuring link density
+    "dedup": False,
+    "output_format": "txt",  # the body tree is what is used: no text rendering inside trafilatura
 }
 LINK_DENSITY = 0.6
 """A block with at least this share of its characters inside links is navigation ..."""
@@ -50,19 +54,33 @@ LINK_BLOCK_MAX_WORDS = 40
 """... unless it is longer than this (a paragraph of prose with many links is still prose)."""
 PRECISION_FIRST = True
 """Extract with trafilatura's ``favor_precision`` first ..."""
-PRECISION_MIN_CHARS = 1000
+PRECISION_MIN_CHARS = 900
 """... and again without it when that leaves less than this (it sometimes keeps only a footer)."""
 FAST_ABOVE_BLOCKS = 2_000
 """Block elements (p, div, li, td, ...) above which the fallback extractors are skipped."""
 MAX_ELEMENTS = 30_000
+PRE_CLEAN = ("head", "nav", "footer", "aside", "menu", "style", "svg", "iframe", "link", "button", "input",
+             "select", "option", "textarea", "embed", "object", "canvas", "video", "audio", "map", "area",
+             "source", "track", "param", "use")
+"""Elements deleted (tails kept) before extraction: trafilatura deletes them all itself (its MANUALLY_CLEANED),
+but only after several XPath passes over the whole page, whose cost grows with the page's elements. Not
+here: ``script`` (JSON-LD feeds trafilatura's forum detection and its baseline), ``noscript`` (measured:
+changes one dev page), ``form``, ``figure``, ``math``, ``time`` (trafilatura reads them before deleting)."""
+_PRE_CLEAN_XPATH = "//script[not(@type='application/ld+json')] | //body//meta"
+"""Also deleted before extraction: scripts but JSON-LD (see above) and ``<meta>`` in the body (stripped by
+trafilatura, MANUALLY_STRIPPED)."""
 _BLOCKS = ("p", "item", "head", "quote", "cell")  # in trafilatura's output tree
 _HTML_BLOCKS = ("p", "div", "li", "td", "tr", "dd", "dt", "blockquote", "pre", "section", "article",
                 "h1", "h2", "h3", "h4", "h5", "h6")
+_COUNT_BLOCKS = "count(" + "|".join(f"//{tag}" for tag in _HTML_BLOCKS) + ")"
 _NORM = re.compile(r"\W+")
 
 
-class ExtractTimeout(Exception):
-    """Extraction ran longer than ``Config.html_timeout_s``."""
+class ExtractTimeout(BaseException):
+    """Extraction ran longer than ``Config.html_timeout_s``.
+
+    A BaseException, like KeyboardInterrupt: trafilatura wraps its fallback extractors in ``except
+    Exception`` and would swallow it, finishing the extraction the timer was meant to stop."""
 
 
 @dataclasses.dataclass
@@ -155,40 +173,57 @@ def _link_blocks(body: Any) -> frozenset[str]:
     return frozenset(found)
 
 
+@cache
+def _options(precision: bool, fast: bool) -> Any:
+    """trafilatura's options, built once (reading its config costs ~0.1 ms; trafilatura never changes them)."""
+    from trafilatura.settings import Extractor
+
+    return Extractor(precision=precision, fast=fast, **EXTRACT_OPTIONS)
+
+
+def _body_text(doc: Any) -> tuple[str, frozenset[str]] | None:
+    """The text of an extraction's body (links unwrapped) and its link-dense blocks; None without a body."""
+    from trafilatura.xml import xmltotxt
+
+    if doc is None or doc.body is None:
+        return None
+    links = _link_blocks(doc.body)
+    return xmltotxt(doc.body, False), links
+
+
 def extract(html: str, url: str | None, config: Config | None = None) -> Extracted | Rejection:
     """The article text and metadata of a page, or why there is none."""
     import trafilatura
+    from lxml import etree
     from trafilatura.utils import load_html
-    from trafilatura.xml import xmltotxt
 
     config = config or DEFAULT_CONFIG
     with time_limit(config.html_timeout_s):
         tree = load_html(html)
         if tree is None:  # trafilatura refuses fragments ("<p>...</p>"); give them a document around
-            html = f"<html><body>{html}</body></html>"
-            tree = load_html(html)
+            tree = load_html(f"<html><body>{html}</body></html>")
         if tree is None:
             return Rejection("no-article", "the page could not be parsed as HTML")
-        elements = sum(1 for _ in tree.iter())
+        elements = int(tree.xpath("count(//*)"))
         if elements > MAX_ELEMENTS:
             why = f"{elements} HTML elements > {MAX_ELEMENTS}: too costly to extract"
             return Rejection("extract-failed", why)
-        declared_language = str(tree.get("lang") or "").strip()
-        fast = sum(1 for _ in tree.iter(*_HTML_BLOCKS)) > FAST_ABOVE_BLOCKS
-        doc: Any = None
+        fast = int(tree.xpath(_COUNT_BLOCKS)) > FAST_ABOVE_BLOCKS
+        meta = page_metadata(tree, url)
+        etree.strip_elements(tree, *PRE_CLEAN, with_tail=False)  # after the metadata, which reads <head>
+        for element in tree.xpath(_PRE_CLEAN_XPATH):
+            element.drop_tree()  # keeps the tail
+        # bare_extraction works on a copy of the tree, so a second extraction can start from the same one.
+        # No url: it would only make link targets absolute (urljoin per link), and the links are dropped.
+        found = None
         if PRECISION_FIRST:
-            doc = trafilatura.bare_extraction(tree, url=url, fast=fast, favor_precision=True,
-                                              **EXTRACT_OPTIONS)
-        if doc is None or doc.body is None or len(doc.text or "") < PRECISION_MIN_CHARS:
-            tree = load_html(html) if PRECISION_FIRST else tree  # extraction prunes the tree it is given
-            doc = trafilatura.bare_extraction(tree, url=url, fast=fast, **EXTRACT_OPTIONS)
-        if doc is None or doc.body is None:
-            return Rejection("no-article", "the HTML extractor found no article text")
-        links = _link_blocks(doc.body)
-        text = xmltotxt(doc.body, False)
-    if not text.strip():
+            found = _body_text(trafilatura.bare_extraction(tree, options=_options(True, fast)))
+        if found is None or len(found[0]) < PRECISION_MIN_CHARS:
+            found = _body_text(trafilatura.bare_extraction(tree, options=_options(False, fast)))
+    if found is None or not found[0].strip():
         return Rejection("no-article", "the HTML extractor found no article text")
-    meta = {k: str(v) for k in META_FIELDS if (v := getattr(doc, k, None))}
+    text, links = found
+    declared_language = str(tree.get("lang") or "").strip()
     if "language" not in meta and declared_language:
         meta["language"] = declared_language  # <html lang>, which trafilatura does not report
     return Extracted(text, meta, links)
@@ -251,6 +286,7 @@ def clean_html(
         )
     if isinstance(html, bytes):
         html, fixes = decode_bytes(html, content_type, is_html=True)
+    html, absurd_tags = drop_absurd_attributes(html)
     try:
         extracted = extract(html, url, config)
     except ExtractTimeout as exc:
@@ -262,4 +298,6 @@ def clean_html(
     result.url = url or extracted.meta.get("url")
     result.encoding_fixes = fixes + repair_fixes
     result.meta = extracted.meta
+    if absurd_tags:
+        result.flags.append("html-attributes-dropped")  # see cleaners.html_guard
     return result

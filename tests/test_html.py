@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 
 from cleaners import Config, Document, clean_document, clean_html, is_failure
 from cleaners.html import MAX_ELEMENTS, clean_extracted, html_removals
+from cleaners.html_guard import _LONG_TAG, MAX_ATTRIBUTES, _has_long_tag, drop_absurd_attributes
 
 BODY = [
     "The city council voted on Tuesday to extend library opening hours across all twelve districts, "
@@ -145,3 +147,27 @@ def test_timer_is_not_used_outside_the_main_thread() -> None:
     thread.start()
     thread.join()
     assert results[0].ok  # no signal in a worker thread: the structural limits are the bound there
+
+
+def test_attributes_of_an_absurd_tag_are_dropped_before_parsing() -> None:
+    def with_tag(attributes: int) -> str:
+        tag = "<div " + " ".join(f'data-a{i}="x y"' for i in range(attributes)) + ">"
+        return page(extra_body=tag + f"<p>{BODY[0]} Again.</p></div>")
+
+    result = clean_html(with_tag(MAX_ATTRIBUTES + 1))
+    assert result.ok and "html-attributes-dropped" in result.flags
+    assert BODY[1] in result.text and f"{BODY[0]} Again." in result.text
+    usual = clean_html(with_tag(MAX_ATTRIBUTES // 2))
+    assert usual.ok and "html-attributes-dropped" not in usual.flags
+    assert drop_absurd_attributes(with_tag(MAX_ATTRIBUTES // 2)) == (with_tag(MAX_ATTRIBUTES // 2), 0)
+
+
+def test_quick_long_tag_test_never_misses_one() -> None:
+    rng = random.Random(5)
+    found = 0
+    for _ in range(300):
+        text = "".join(rng.choice(["<", ">", "p", " ", "a=1", "x" * rng.randint(1, 3000)]) for _ in range(12))
+        if _LONG_TAG.search(text):
+            found += 1
+            assert _has_long_tag(text), text[:80]
+    assert found >= 3  # the generated texts do contain long tags
