@@ -34,7 +34,7 @@ def site_stats(docs: Iterable[Document], config: Config | None = None) -> SiteLi
 
 
 def clean_document(
-    doc: Document, config: Config, site_boilerplate: dict[str, frozenset[str]] | None = None
+    doc: Document, config: Config, site_boilerplate: dict[str, frozenset[int]] | None = None
 ) -> CleanResult:
     """Clean one document of any kind. Never raises: a failure becomes a quarantine reason."""
     try:

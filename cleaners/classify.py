@@ -171,7 +171,7 @@ def classify_lines(
     lines: Sequence[str],
     config: Config,
     *,
-    site_boilerplate: frozenset[str] | None = None,
+    site_boilerplate: frozenset[int] | None = None,
     line_model: bool = True,
 ) -> list[Verdict | None]:
     """One verdict (or None: keep) per line.

@@ -2,6 +2,8 @@
 
 Counting is order-independent: a line counts once per document, and the verdict depends only on the
 set of documents, never on their order or on how they were batched.
+
+A line is counted under a 64-bit integer key (``line_key``), stable across processes and runs.
 """
 
 from __future__ import annotations
@@ -9,25 +11,34 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .config import Config
 
-_SPACE = re.compile(r"\s+")
+LineKey = int
+"""``line_key``: an unsigned 64-bit integer."""
+
 _DIGITS = re.compile(r"\d+")
+_ANY_DIGIT = re.compile(r"\d")
 _ARCHIVED = re.compile(r"^/web/\d+[a-z_]*/(.+)$")
 
 
-def line_key(line: str) -> str:
-    """A short, case-, space- and number-insensitive fingerprint of a line.
+def _key_of_words(words: list[str]) -> LineKey:
+    norm = " ".join(words).casefold()
+    if _ANY_DIGIT.search(norm):
+        norm = _DIGITS.sub("0", norm)
+    return int.from_bytes(hashlib.blake2b(norm.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def line_key(line: str) -> LineKey:
+    """A case-, space- and number-insensitive fingerprint of a line: an unsigned 64-bit integer.
 
     Numbers are blanked so that counters ('Join 513 other subscribers', dates in a footer) still
-    match across a site's documents.
+    match across a site's documents. Deterministic (BLAKE2b of the normalised line), unlike ``hash()``.
     """
-    norm = _DIGITS.sub("0", _SPACE.sub(" ", line).strip().casefold())
-    return hashlib.blake2b(norm.encode("utf-8"), digest_size=8).hexdigest()
+    return _key_of_words(line.split())
 
 
 def site_of(url: str | None) -> str | None:
@@ -49,55 +60,63 @@ def site_of(url: str | None) -> str | None:
     return host.removeprefix("www.")
 
 
+def short_lines(text: str, config: Config) -> Iterable[tuple[LineKey, str]]:
+    """(key, stripped line) of each line of at most ``sitewide_max_words`` words, in order."""
+    max_words = config.sitewide_max_words
+    for raw in text.splitlines():
+        words = raw.split()
+        if words and len(words) <= max_words:
+            yield _key_of_words(words), raw.strip()
+
+
 @dataclass
 class SiteLineStats:
     """Counts of documents per site and, per site, of documents containing each short line.
 
-    Mergeable: build one per batch and ``merge`` them in any order for the same result.
+    Mergeable: build one per batch and ``merge`` them in any order for the same result. ``samples``
+    (the smallest spelling of each line, for ``learned_lines``) are kept unless ``add(samples=False)``.
     """
 
     docs: Counter[str] = field(default_factory=Counter)
-    lines: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    samples: dict[tuple[str, str], str] = field(default_factory=dict)
+    lines: defaultdict[str, Counter[LineKey]] = field(default_factory=lambda: defaultdict(Counter))
+    samples: dict[tuple[str, LineKey], str] = field(default_factory=dict)
 
-    def add(self, url: str | None, text: str, config: Config) -> None:
+    def add(self, url: str | None, text: str, config: Config, *, samples: bool = True) -> None:
         site = site_of(url)
         if site is None:
             return
         self.docs[site] += 1
-        seen: set[str] = set()
-        for raw in text.splitlines():
-            line = raw.strip()
-            if not line or len(line.split()) > config.sitewide_max_words:
-                continue
-            key = line_key(line)
+        seen: set[LineKey] = set()
+        counter = self.lines[site]
+        for key, line in short_lines(text, config):
             if key not in seen:
                 seen.add(key)
-                self.lines[site][key] += 1
-                sample = self.samples.get((site, key))
-                if sample is None or line < sample:  # smallest spelling: order-independent
-                    self.samples[(site, key)] = line
+                counter[key] += 1
+            if samples:
+                self.sample(site, key, line)
+
+    def sample(self, site: str, key: LineKey, line: str) -> None:
+        """Remember ``line`` as the spelling of ``key`` if it is the smallest so far (order-independent)."""
+        found = self.samples.get((site, key))
+        if found is None or line < found:
+            self.samples[(site, key)] = line
 
     def merge(self, other: SiteLineStats) -> SiteLineStats:
         self.docs.update(other.docs)
         for site, counter in other.lines.items():
             self.lines[site].update(counter)
-        for k, v in other.samples.items():
-            if k not in self.samples or v < self.samples[k]:
-                self.samples[k] = v
+        for (site, key), line in other.samples.items():
+            self.sample(site, key, line)
         return self
 
-    def boilerplate(self, config: Config) -> dict[str, frozenset[str]]:
+    def boilerplate(self, config: Config) -> dict[str, frozenset[LineKey]]:
         """Per site, the keys of lines that count as site boilerplate."""
-        result: dict[str, frozenset[str]] = {}
+        result: dict[str, frozenset[LineKey]] = {}
         for site, counter in self.lines.items():
             n_docs = self.docs[site]
             if n_docs < config.sitewide_min_docs:
                 continue
-            keys = frozenset(
-                key for key, n in counter.items()
-                if n >= config.sitewide_min_docs and n / n_docs >= config.sitewide_min_share
-            )
+            keys = frozenset(key for key, n in counter.items() if is_boilerplate(n, n_docs, config))
             if keys:
                 result[site] = keys
         return result
@@ -108,6 +127,26 @@ class SiteLineStats:
             site: sorted(self.samples[(site, k)] for k in keys)
             for site, keys in sorted(self.boilerplate(config).items())
         }
+
+
+def is_boilerplate(n_with_line: int, n_docs: int, config: Config) -> bool:
+    """A line in ``n_with_line`` of a site's ``n_docs`` documents is that site's boilerplate."""
+    return (n_docs >= config.sitewide_min_docs and n_with_line >= config.sitewide_min_docs
+            and n_with_line / n_docs >= config.sitewide_min_share)
+
+
+def add_samples(
+    stats: SiteLineStats, url: str | None, text: str, config: Config, keys: Mapping[str, frozenset[LineKey]]
+) -> None:
+    """Only the spellings of lines already known to be boilerplate (``keys`` per site): how a run that
+    counted without samples gets readable lines for its report, from any pass over the same texts."""
+    site = site_of(url)
+    wanted = keys.get(site) if site is not None else None
+    if site is None or not wanted:
+        return
+    for key, line in short_lines(text, config):
+        if key in wanted:
+            stats.sample(site, key, line)
 
 
 def build_site_stats(items: Iterable[tuple[str | None, str]], config: Config) -> SiteLineStats:

@@ -78,7 +78,7 @@ def clean_lines(
     *,
     doc_id: str = "",
     title: str | None = None,
-    site_boilerplate: frozenset[str] | None = None,
+    site_boilerplate: frozenset[int] | None = None,
     line_model: bool = False,
 ) -> CleanResult:
     """Classify lines, apply the guard, assemble the text and judge the document.
@@ -114,7 +114,7 @@ def clean_text(
     url: str | None = None,
     config: Config | None = None,
     doc_id: str = "",
-    site_boilerplate: frozenset[str] | None = None,
+    site_boilerplate: frozenset[int] | None = None,
 ) -> CleanResult:
     """Clean one plain-text article.
 

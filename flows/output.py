@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.abc
 import io
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +32,37 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .storage import Storage
+
+
+class _NoPandas(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, path: Any, target: Any = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("not while pyarrow looks for it")
+
+
+def _lean_arrow() -> None:
+    """Keep Arrow's footprint in the flow process small (measured: ~90 MB less peak RSS).
+
+    - Arrow's default allocator (mimalloc) keeps ~45 MB of arenas after the first table; the system
+      allocator returns what it can.
+    - Building any array from Python objects makes pyarrow try ``import pandas`` once (to recognise
+      DataFrames; ~46 MB and ~1 s). Shards are built from lists only, so that first try is made to fail,
+      which pyarrow remembers; the import hook is removed at once, so others can still import pandas.
+    """
+    pa.set_memory_pool(pa.system_memory_pool())
+    if "pandas" in sys.modules:
+        return
+    hook = _NoPandas()
+    sys.meta_path.insert(0, hook)
+    try:
+        pa.array([""])
+    except ImportError:
+        pass
+    finally:
+        sys.meta_path.remove(hook)
+
+
+_lean_arrow()
 
 FORMATS = ("parquet", "jsonl")
 INDEX_PREFIX = "_index/runs/"

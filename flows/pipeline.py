@@ -14,11 +14,14 @@ Cleaning lives in ``cleaners``, I/O in ``sources``/``storage``/``output``.
 from __future__ import annotations
 
 import itertools
+import pickle
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from prefect import flow, get_run_logger, task
@@ -35,6 +38,7 @@ from .credentials import resolve_s3_options
 from .report import RunProgress, publish_run_report
 from .retries import STORAGE_RETRIES, log_failed_batch
 from .settings import RunSettings, new_run_id
+from .sitestats import CompactStats, RunSiteStats, learned_lines
 from .sources import FetchOptions, FieldMap, ReadFailure, Source, open_source
 from .storage import Storage, open_storage
 
@@ -85,6 +89,8 @@ class BatchReport:
     rejected_by_code: Counter[str] = field(default_factory=Counter)
     resumed: bool = False
     """Committed by an earlier attempt of this run and not cleaned again."""
+    samples: list[tuple[str, int, str]] = field(default_factory=list)
+    """(site, line key, spelling) of the run's boilerplate lines in this batch, for the run's report."""
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "removed_by_rule": dict(self.removed_by_rule),
@@ -93,7 +99,8 @@ class BatchReport:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BatchReport:
         return cls(**{**d, "removed_by_rule": Counter(d["removed_by_rule"]),
-                      "rejected_by_code": Counter(d["rejected_by_code"])})
+                      "rejected_by_code": Counter(d["rejected_by_code"]),
+                      "samples": [tuple(x) for x in d.get("samples", [])]})
 
 
 @dataclass(frozen=True)
@@ -122,15 +129,35 @@ def open_run(storage: Storage, run_id: str) -> Run:
     return run
 
 
+def _repairs_file(spool: Path, index: int) -> Path:
+    return spool / f"repairs-{index}.pickle"
+
+
 @task(name="gather-site-stats", cache_policy=NO_CACHE)
-def gather_site_stats(batch: list[Document], config: Config) -> SiteLineStats:
-    return parallel.site_stats(batch, config)  # in a worker process when the pass has a pool
+def gather_site_stats(index: int, batch: list[Document], config: Config, spool: Path) -> CompactStats:
+    """A batch's site statistics; the encoding repairs made on the way are kept for the cleaning pass."""
+    gathered = parallel.gather(batch, config)  # in a worker process when the pass has a pool
+    if gathered.repairs and spool.is_dir():  # a remote task runner's worker has no such directory
+        with _repairs_file(spool, index).open("wb") as f:
+            pickle.dump(gathered.repairs, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return gathered.stats
+
+
+def _repairs(spool: Path | None, index: int) -> dict[str, parallel.Repair] | None:
+    """Repairs the statistics pass made for this batch (only a hint: used where the text is the same)."""
+    path = _repairs_file(spool, index) if spool is not None else None
+    if path is None or not path.exists():
+        return None
+    with path.open("rb") as f:
+        repairs: dict[str, parallel.Repair] = pickle.load(f)
+    path.unlink()
+    return repairs
 
 
 @task(name="clean-batch", cache_policy=NO_CACHE, **STORAGE_RETRIES, on_failure=[log_failed_batch])
 def clean_batch(
     index: int, fingerprint: str, batch: list[Document | ReadFailure], settings: RunSettings,
-    stats: SiteLineStats, run: Run,
+    stats: SiteLineStats, run: Run, spool: Path | None = None,
 ) -> BatchReport:
     """Clean one batch and stage its results; the commit marker is written last. Skipped when committed."""
     storage = open_storage(settings.dest, settings.s3)
@@ -146,10 +173,12 @@ def clean_batch(
             held.append(records.failure_record(item, run.run_id))
             report.quarantined += 1
             report.rejected_by_code[item.code] += 1
-    for doc, result in zip(docs, parallel.clean(docs, settings.cleaning, stats), strict=True):
+    cleaned = parallel.clean(docs, settings.cleaning, stats, settings.dedup, _repairs(spool, index))
+    report.samples = [(site, key, line) for (site, key), line in sorted(cleaned.samples.samples.items())]
+    for doc, result, keys in zip(docs, cleaned.results, cleaned.keys, strict=True):
         report.removed_by_rule.update(result.removed_by_rule())
         if result.rejected is None:
-            keys = dd.keys(result.text, settings.dedup)
+            assert keys is not None  # computed for every accepted result
             staged.append(records.staged_document(result, keys, run.run_id, run.started_at))
             report.cleaned += 1
             continue
@@ -241,7 +270,8 @@ def write_tables(
 
 @task(name="write-manifest", cache_policy=NO_CACHE, **STORAGE_RETRIES)
 def write_manifest(
-    settings: RunSettings, run: Run, reports: list[BatchReport], written: dict[str, Any], stats: SiteLineStats
+    settings: RunSettings, run: Run, reports: list[BatchReport], written: dict[str, Any],
+    learned: dict[str, list[str]],
 ) -> dict[str, Any]:
     """Write the run's learned site boilerplate, then the manifest — always after every shard."""
     storage = open_storage(settings.dest, settings.s3)
@@ -263,7 +293,7 @@ def write_manifest(
     if counts["docs_in"] != sum(v for k, v in counts.items() if k != "docs_in"):
         raise RuntimeError(f"counts do not add up: {counts}")
     learned_key = f"{run.prefix}/site-boilerplate.json"
-    output.write_json(storage, learned_key, stats.learned_lines(settings.cleaning))
+    output.write_json(storage, learned_key, learned)
     manifest = {
         "schema_version": records.SCHEMA_VERSION,
         "pipeline_version": records.pipeline_version(),
@@ -296,27 +326,54 @@ def publish_run(settings: RunSettings, run: Run, manifest: dict[str, Any]) -> No
     output.delete_prefix(storage, output.staging_prefix(run.run_id))
 
 
-def clean_all(settings: RunSettings, run: Run, stats: SiteLineStats, source: Source) -> list[BatchReport]:
-    """Submit every batch (bounded in flight, flat memory); reports in input order."""
+def clean_all(
+    settings: RunSettings, run: Run, stats: SiteLineStats, source: Source, spool: Path | None = None
+) -> tuple[list[BatchReport], SiteLineStats]:
+    """Submit every batch (bounded in flight, flat memory); reports in input order, and the spellings of
+    the learned lines (merged as the reports come in: they are not kept with the reports)."""
+    learned = stats.boilerplate(settings.cleaning)
     context = {"config": settings.cleaning.to_dict(), "dedup": settings.dedup.to_dict(),
-               "site": stats.learned_lines(settings.cleaning), "schema": records.SCHEMA_VERSION}
+               "site": {site: sorted(keys) for site, keys in learned.items()}, "schema": records.SCHEMA_VERSION}
     reports: list[BatchReport] = []
+    samples = SiteLineStats()
     pending = []
     done_docs = 0
-    for index, batch in enumerate(batched(source, settings.batch_size)):
-        fingerprint = output.batch_fingerprint(batch, context)
-        pending.append(clean_batch.submit(index, fingerprint, opaque(batch), settings, opaque(stats), run))
-        if len(pending) >= settings.max_workers * 2:
-            reports.append(pending.pop(0).result())
-            done_docs += reports[-1].docs_in
-            for hook in list(_progress_hooks):
-                hook(done_docs, len(reports))
-    for future in pending:
-        reports.append(future.result())
-        done_docs += reports[-1].docs_in
+
+    def collect(report: BatchReport) -> None:
+        nonlocal done_docs
+        for site, key, line in report.samples:
+            samples.sample(site, key, line)
+        report.samples = []
+        reports.append(report)
+        done_docs += report.docs_in
         for hook in list(_progress_hooks):
             hook(done_docs, len(reports))
-    return sorted(reports, key=lambda r: r.index)
+
+    for index, batch in enumerate(batched(source, settings.batch_size)):
+        fingerprint = output.batch_fingerprint(batch, context)
+        pending.append(clean_batch.submit(index, fingerprint, opaque(batch), settings, opaque(stats), run, spool))
+        if len(pending) >= settings.max_workers * 2:
+            collect(pending.pop(0).result())
+    for future in pending:
+        collect(future.result())
+    return sorted(reports, key=lambda r: r.index), samples
+
+
+def gather_all(settings: RunSettings, source: Source, spool: Path) -> tuple[RunSiteStats, int]:
+    """The statistics pass: every batch's site statistics, spooled (bounded in flight, flat memory)."""
+    stats = RunSiteStats(spool)
+    total_docs = 0
+    pending = []
+    for index, batch in enumerate(batched(source, settings.batch_size)):
+        docs = [item for item in batch if isinstance(item, Document)]
+        pending.append((index, gather_site_stats.submit(index, opaque(docs), settings.cleaning, spool)))
+        total_docs += len(batch)
+        if len(pending) >= settings.max_workers * 2:
+            i, future = pending.pop(0)
+            stats.add(future.result(), str(i))
+    for i, future in pending:
+        stats.add(future.result(), str(i))
+    return stats, total_docs
 
 
 def run_pipeline(settings: RunSettings) -> dict[str, Any]:
@@ -333,31 +390,27 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
 
     source = open_source(settings.source, settings.fields, fmt=settings.source_format, fetch=settings.fetch,
                          s3=settings.s3)
-    stats = SiteLineStats()
-    total_docs = 0
-    with parallel.worker_pool(settings.max_workers):  # CPU-bound passes use every core
-        gathering = []
-        for batch in batched(source, settings.batch_size):
-            docs = [item for item in batch if isinstance(item, Document)]
-            gathering.append(gather_site_stats.submit(opaque(docs), settings.cleaning))
-            total_docs += len(batch)
-            if len(gathering) >= settings.max_workers * 2:
-                stats.merge(gathering.pop(0).result())
-        for gathered in gathering:
-            stats.merge(gathered.result())
-
-    progress = RunProgress(total_docs, settings.run_id)
-    add_progress_hook(progress)
     try:
-        with parallel.worker_pool(settings.max_workers, stats, settings.cleaning):
-            reports = clean_all(settings, run, stats, source)
+        with tempfile.TemporaryDirectory(prefix="presswash-run-") as tmp:
+            spool = Path(tmp)
+            with parallel.worker_pool(settings.max_workers):  # CPU-bound passes use every core
+                run_stats, total_docs = gather_all(settings, source, spool)
+            stats = run_stats.for_cleaning(settings.cleaning)  # document counts and boilerplate lines only
+            del run_stats
+            progress = RunProgress(total_docs, settings.run_id)
+            add_progress_hook(progress)
+            try:
+                with parallel.worker_pool(settings.max_workers, stats):
+                    reports, samples = clean_all(settings, run, stats, source, spool)
+            finally:
+                remove_progress_hook(progress)
     finally:
-        remove_progress_hook(progress)
         if close := getattr(source, "close", None):  # fetching sources delete their spool
             close()
+    learned = learned_lines(stats.boilerplate(settings.cleaning), samples)
     decisions = decide_duplicates(settings, run, opaque(reports))
     written = write_tables(settings, run, opaque(reports), opaque(decisions))
-    manifest = write_manifest(settings, run, opaque(reports), written, opaque(stats))
+    manifest = write_manifest(settings, run, opaque(reports), written, opaque(learned))
     publish_run(settings, run, manifest)
 
     manifest["seconds"] = round(time.perf_counter() - t0, 3)

@@ -20,10 +20,13 @@ from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners import Config, Document, SiteLineStats, clean_documents
+from cleaners import Config, Document, SiteLineStats, clean_documents, site_stats
+from cleaners import dedup as dd
 from cleaners.badness_scan import looks_bad
+from cleaners.dedup import DedupConfig
 from cleaners.encoding import _needs_ftfy
 from flows import parallel
+from flows.sitestats import RunSiteStats, learned_lines
 
 
 def _mojibake(text: str) -> str:
@@ -43,21 +46,36 @@ def dev_documents() -> list[Document]:
     return docs
 
 
-def test_parallel_path_matches_library_loop() -> None:
+def test_parallel_path_matches_library_loop(tmp_path: Path) -> None:
+    """The flow's passes: statistics spooled per batch, repairs reused, cleaning with keys and samples."""
     docs = dev_documents()
     config = Config()
     slow = list(clean_documents(docs, config))
     assert any(r.encoding_fixes for r in slow), "the sample should exercise encoding repair"
     batches = [docs[i : i + 150] for i in range(0, len(docs), 150)]
-    stats = SiteLineStats()
+    run_stats = RunSiteStats(tmp_path)
+    repairs = []
     with parallel.worker_pool(2):
-        for batch in batches:
-            stats.merge(parallel.site_stats(batch, config))
-    with parallel.worker_pool(2, stats, config):
-        fast = [result for batch in batches for result in parallel.clean(batch, config, stats)]
+        for i, batch in enumerate(batches):
+            gathered = parallel.gather(batch, config)
+            run_stats.add(gathered.stats, str(i))
+            repairs.append(gathered.repairs)
+    assert sum(map(len, repairs)) >= len(docs) // 10, "mojibake texts come with their repairs"
+    stats = run_stats.for_cleaning(config)
+    whole = site_stats(docs, config)
+    assert stats.boilerplate(config) == whole.boilerplate(config) != {}
+    samples = SiteLineStats()
+    fast = []
+    with parallel.worker_pool(2, stats):
+        for batch, batch_repairs in zip(batches, repairs, strict=True):
+            cleaned = parallel.clean(batch, config, stats, DedupConfig(), batch_repairs)
+            fast += cleaned.results
+            samples.merge(cleaned.samples)
+            assert cleaned.keys == [dd.keys(r.text) if r.rejected is None else None for r in cleaned.results]
     assert len(fast) == len(slow)
     for a, b in zip(slow, fast, strict=True):
         assert a == b, a.id
+    assert learned_lines(stats.boilerplate(config), samples) == whole.learned_lines(config)
 
 
 def test_looks_bad_matches_ftfy_on_dev_texts() -> None:
