@@ -14,7 +14,7 @@ Cleaning lives in ``cleaners``, I/O in ``sources``/``storage``/``output``.
 from __future__ import annotations
 
 import itertools
-import pickle
+import json
 import tempfile
 import time
 from collections import Counter
@@ -130,7 +130,7 @@ def open_run(storage: Storage, run_id: str) -> Run:
 
 
 def _repairs_file(spool: Path, index: int) -> Path:
-    return spool / f"repairs-{index}.pickle"
+    return spool / f"repairs-{index}.json"
 
 
 @task(name="gather-site-stats", cache_policy=NO_CACHE)
@@ -138,8 +138,7 @@ def gather_site_stats(index: int, batch: list[Document], config: Config, spool: 
     """A batch's site statistics; the encoding repairs made on the way are kept for the cleaning pass."""
     gathered = parallel.gather(batch, config)  # in a worker process when the pass has a pool
     if gathered.repairs and spool.is_dir():  # a remote task runner's worker has no such directory
-        with _repairs_file(spool, index).open("wb") as f:
-            pickle.dump(gathered.repairs, f, protocol=pickle.HIGHEST_PROTOCOL)
+        _repairs_file(spool, index).write_text(json.dumps(gathered.repairs, ensure_ascii=False), encoding="utf-8")
     return gathered.stats
 
 
@@ -148,10 +147,9 @@ def _repairs(spool: Path | None, index: int) -> dict[str, parallel.Repair] | Non
     path = _repairs_file(spool, index) if spool is not None else None
     if path is None or not path.exists():
         return None
-    with path.open("rb") as f:
-        repairs: dict[str, parallel.Repair] = pickle.load(f)
+    loaded = json.loads(path.read_text(encoding="utf-8"))
     path.unlink()
-    return repairs
+    return {digest: (text, list(fixes)) for digest, (text, fixes) in loaded.items()}
 
 
 @task(name="clean-batch", cache_policy=NO_CACHE, **STORAGE_RETRIES, on_failure=[log_failed_batch])
