@@ -114,18 +114,29 @@ def plain(row: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
 def encode(rows: list[dict[str, Any]], schema: pa.Schema, fmt: str) -> bytes:
     """Rows → shard bytes. The same rows always give the same bytes (and checksum)."""
     if fmt == "parquet":
-        buf = io.BytesIO()
-        pq.write_table(pa.Table.from_pylist(rows, schema=schema), buf, compression="zstd")
-        return buf.getvalue()
+        return parquet_bytes(pa.Table.from_pylist(rows, schema=schema))
     if fmt == "jsonl":
-        buf = io.BytesIO()
-        with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=1) as gz:  # 9: 3x the CPU, 13% smaller
-            for row in rows:
-                line = json.dumps(plain(row, schema), ensure_ascii=False, sort_keys=True,
-                                  default=json_default)
-                gz.write(line.encode("utf-8") + b"\n")
-        return buf.getvalue()
+        return gzip_lines(jsonl_line(row, schema) for row in rows)
     raise ValueError(f"unknown output format {fmt!r} (one of {', '.join(FORMATS)})")
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
+
+
+def jsonl_line(row: dict[str, Any], schema: pa.Schema) -> bytes:
+    line = json.dumps(plain(row, schema), ensure_ascii=False, sort_keys=True, default=json_default)
+    return line.encode("utf-8") + b"\n"
+
+
+def gzip_lines(lines: Iterable[bytes]) -> bytes:
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=1) as gz:  # 9: 3x the CPU, 13% smaller
+        for line in lines:
+            gz.write(line)
+    return buf.getvalue()
 
 
 def decode_table(data: bytes, schema: pa.Schema, fmt: str) -> pa.Table:
@@ -153,31 +164,57 @@ def row_size(row: dict[str, Any]) -> int:
 
 
 class ShardWriter:
-    """Writes rows of one table into shards of about ``target_bytes`` (uncompressed estimate) each."""
+    """Writes rows of one table into shards of about ``target_bytes`` (uncompressed estimate) each.
+
+    Rows are held as Python dicts only in chunks of about ``CHUNK_BYTES``: each full chunk is turned into
+    its compact form (an Arrow table, or encoded JSON lines) at once, so a 64 MB shard costs about its
+    own size in memory, not the several times more its rows would as dicts.
+    """
+
+    CHUNK_BYTES = 4 * 2**20
 
     def __init__(self, storage: Storage, prefix: str, table: str, schema: pa.Schema, fmt: str,
                  target_bytes: int) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown output format {fmt!r} (one of {', '.join(FORMATS)})")
         self.storage, self.prefix, self.table, self.schema, self.fmt = storage, prefix, table, schema, fmt
         self.target_bytes = max(1, target_bytes)
         self.rows: list[dict[str, Any]] = []
+        self.chunk_size = 0
+        self.parts: list[pa.Table] = []
+        self.lines: list[bytes] = []
+        self.count = 0
         self.size = 0
         self.shards: list[dict[str, Any]] = []
 
     def add(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
-        self.size += row_size(row)
+        n = row_size(row)
+        self.size += n
+        self.chunk_size += n
+        self.count += 1
         if self.size >= self.target_bytes:
             self.flush()
+        elif self.chunk_size >= self.CHUNK_BYTES:
+            self._compact()
+
+    def _compact(self) -> None:
+        if self.fmt == "parquet":
+            self.parts.append(pa.Table.from_pylist(self.rows, schema=self.schema))
+        else:
+            self.lines += [jsonl_line(row, self.schema) for row in self.rows]
+        self.rows, self.chunk_size = [], 0
 
     def flush(self) -> None:
-        if not self.rows:
+        if not self.count:
             return
+        self._compact()
         key = f"{self.prefix}/{self.table}/part-{len(self.shards):05d}.{EXTENSIONS[self.fmt]}"
-        data = encode(self.rows, self.schema, self.fmt)
+        data = parquet_bytes(pa.concat_tables(self.parts)) if self.fmt == "parquet" else gzip_lines(self.lines)
         self.storage.put(key, data)
-        self.shards.append({"key": key, "rows": len(self.rows), "bytes": len(data),
+        self.shards.append({"key": key, "rows": self.count, "bytes": len(data),
                             "sha256": hashlib.sha256(data).hexdigest()})
-        self.rows, self.size = [], 0
+        self.parts, self.lines, self.count, self.size = [], [], 0, 0
 
     def close(self) -> list[dict[str, Any]]:
         self.flush()
