@@ -66,7 +66,7 @@ class Keys:
     """``num_perm`` little-endian uint32 values; empty when near-duplicate detection is off."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """One document to decide on. ``order`` is its tie-break key after (text_sha256, id)."""
 
@@ -173,11 +173,12 @@ class _Index:
 
     def __init__(self, config: DedupConfig) -> None:
         self.bands, self.rows = bands_for(config.threshold, config.num_perm)
-        self.buckets: dict[tuple[int, bytes], list[Candidate]] = {}
+        self.buckets: dict[bytes, list[Candidate]] = {}
 
-    def _band_keys(self, minhash: bytes) -> list[tuple[int, bytes]]:
+    def _band_keys(self, minhash: bytes) -> list[bytes]:
+        """One key per band: the band number (2 bytes) and the band's slice of the signature."""
         width = 4 * self.rows
-        return [(i, minhash[i * width : (i + 1) * width]) for i in range(self.bands)]
+        return [i.to_bytes(2, "little") + minhash[i * width : (i + 1) * width] for i in range(self.bands)]
 
     def add(self, c: Candidate) -> None:
         for k in self._band_keys(c.minhash):
