@@ -8,7 +8,7 @@ which weighs length, punctuation, vocabulary, position and neighbours.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -179,7 +179,7 @@ def classify_lines(
     ``site_boilerplate`` holds the normalised lines learned to repeat across this document's site.
     ``line_model``: also apply the learned classifier (trained on raw paragraph-scraper text).
     """
-    from .sitewide import line_key
+    from .sitewide import known_keys, line_key
 
     verdicts: list[Verdict | None] = [None] * len(lines)
     if not config.remove_boilerplate:
@@ -191,6 +191,7 @@ def classify_lines(
     first, last = (prose[0], prose[-1]) if prose else (len(infos), -1)
     cat = catalogue(config.disabled_rules)
     use_site = bool(site_boilerplate) and config.rule_enabled(SITE_RULE_ID)
+    known = (known_keys() or {}) if use_site else {}
     ruled: list[bool] = []
     section = section_start(cat, infos, config.section_min_prose_words)
     for j, (i, info) in enumerate(zip(index, infos, strict=True)):
@@ -199,7 +200,7 @@ def classify_lines(
         if verdict is None and section is not None and j >= section[0]:
             rule = section[1]
             verdict = Verdict(rule.id, rule.description, rule.risky, edge=True)
-        if verdict is None and use_site and _site_key(info, line_key) in site_boilerplate:  # type: ignore[operator]
+        if verdict is None and use_site and _site_key(info, line_key, known) in site_boilerplate:  # type: ignore[operator]
             verdict = Verdict(SITE_RULE_ID, "repeated across documents of this site in the run", edge=True)
         verdicts[i] = verdict
         ruled.append(verdict is not None)
@@ -223,8 +224,12 @@ _SITE_KEY_MAX_WORDS = 8
 """Only short lines' site keys are remembered: site furniture is short and repeats."""
 
 
-def _site_key(info: LineInfo, line_key: Callable[[str], object]) -> object:
-    """``line_key(info.text)``, remembered for short lines."""
+def _site_key(info: LineInfo, line_key: Callable[[str], object], known: Mapping[str, object]) -> object:
+    """``line_key(info.text)``: from ``known`` (keys the site statistics pass computed), else computed and
+    remembered for short lines."""
+    key = known.get(info.text)
+    if key is not None:
+        return key
     if info.words > _SITE_KEY_MAX_WORDS:
         return line_key(info.text)
     key = _site_keys.get(info.text)
