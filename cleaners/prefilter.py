@@ -187,3 +187,57 @@ def required_literals(regex: re.Pattern[str], min_length: int = 3) -> _Literals 
         return None
     # a literal that contains another one adds nothing
     return tuple(x for x in found if not any(y != x and y in x for y in found))
+
+
+# Top-level branches ---------------------------------------------------------------------------------
+_FLAG_GROUP = re.compile(r"\(\?[aiLmsux-]*[:)]")
+_BACKREF = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+def top_level_branches(regex: re.Pattern[str]) -> list[re.Pattern[str]] | None:
+    """The alternatives of ``regex``'s top-level ``|``, each compiled with its flags, or None when it has
+    fewer than two or could not be split safely (references between groups, global inline flags).
+
+    ``regex.search(s)`` finds a match exactly when one of them does: the engine tries the alternatives at
+    every position, and a match of one is a match of the whole. Each alternative then gets its own
+    prefilters (a pattern mixing ``^``-anchored and unanchored alternatives gets none as a whole).
+    """
+    pattern = regex.pattern
+    if not isinstance(pattern, str) or _BACKREF.search(pattern) or regex.flags & re.VERBOSE:
+        return None
+    pieces: list[str] = []
+    depth = start = i = 0
+    in_class = False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            i += 1
+            if pattern.startswith("^", i):
+                i += 1
+            if pattern.startswith("]", i):  # a ']' right after '[' or '[^' is a literal
+                i += 1
+            continue
+        elif c == "(":
+            flags = _FLAG_GROUP.match(pattern, i) if depth == 0 else None
+            if flags is not None and flags.group().endswith(")"):
+                return None  # global inline flags apply to every alternative
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            pieces.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    pieces.append(pattern[start:])
+    if len(pieces) < 2 or depth != 0 or in_class:
+        return None
+    try:
+        return [re.compile(p, regex.flags) for p in pieces]
+    except re.error:
+        return None
