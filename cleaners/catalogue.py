@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .config import Config
-from .prefilter import first_char_filter, fold, required_literals, top_level_branches
+from .prefilter import first_char_filter, fold, required_literals, single_literal, top_level_branches
 from .rules import Rule, load_rules
 
 _Search = Callable[[str], "re.Match[str] | None"]
@@ -37,11 +37,11 @@ class Branch:
     regex: re.Pattern[str]
     first: re.Pattern[str] | None
     """Matches every first character a match can start with; None: any (see ``first_char_filter``)."""
-    literals: tuple[str, ...] | None
-    """The :func:`fold`-ed line must contain one of these for the pattern to match; None: no test."""
+    clauses: tuple[tuple[str, ...], ...]
+    """For the pattern to match, the :func:`fold`-ed line must contain one string of each (cheapest first)."""
 
 
-_Plan = tuple[tuple[Rule, tuple[tuple[_Search, tuple[str, ...] | None], ...]], ...]
+_Plan = tuple[tuple[Rule, tuple[tuple[_Search, tuple[tuple[str, ...], ...]], ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Catalogue:
                 (rule, runs)
                 for (rule, _, max_words, rule_zone), branches in zip(self.rules, self.branches, strict=True)
                 if words <= max_words and rule_zone in ("any", zone)
-                and (runs := tuple((b.regex.search, b.literals) for b in branches
+                and (runs := tuple((b.regex.search, b.clauses) for b in branches
                                    if b.first is None or b.first.match(first) is not None))
             )
             if len(self._plans) >= _MAX_PLANS:
@@ -92,11 +92,16 @@ class Catalogue:
         found = None
         folded = None
         for rule, runs in self._plan(line[:1], zone, words):
-            for search, lits in runs:
-                if lits is not None:
+            for search, clauses in runs:
+                if clauses:
                     if folded is None:
                         folded = fold(line)
-                    if not (lits[0] in folded if len(lits) == 1 else any(map(folded.__contains__, lits))):
+                    present = True
+                    for lits in clauses:  # (a loop, not all() over a generator: this runs ~20x per line)
+                        if not (lits[0] in folded if len(lits) == 1 else any(map(folded.__contains__, lits))):
+                            present = False
+                            break
+                    if not present:
                         continue
                 if search(line) is not None:
                     found = rule
@@ -127,7 +132,7 @@ def catalogue(disabled: frozenset[str]) -> Catalogue:
 def _branch(regex: re.Pattern[str]) -> Branch:
     """The pattern with its prefilters.
 
-    Literals only where no selective first-character filter exists (an anchored pattern fails at its
+    Literal tests only where no selective first-character filter exists (an anchored pattern fails at its
     first characters faster than the literal test), and only where they are likely cheaper than the
     pattern: each literal is one scan of the line (~0.1 µs), so more than a few only pay against a
     pattern the engine tries all along the line (measured on the dev lines: 11 literals 5 µs vs the
@@ -137,11 +142,15 @@ def _branch(regex: re.Pattern[str]) -> Branch:
     first = first_char_filter(regex)
     weak = first is not None and _WEAK_FILTER.search(first.pattern) is not None
     if first is not None and not weak:
-        return Branch(regex, first, None)
+        return Branch(regex, first, ())
     literals = required_literals(regex)
     if literals is not None and len(literals) > _FEW_LITERALS and (weak or _literal_start(regex.pattern)):
         literals = None
-    return Branch(regex, first, literals)
+    single = single_literal(regex)  # one `in` test first, then the set (which it may imply)
+    clauses = [(single,)] if single is not None else []
+    if literals is not None and single not in literals:
+        clauses.append(literals)
+    return Branch(regex, first, tuple(clauses))
 
 
 _FEW_LITERALS = 3

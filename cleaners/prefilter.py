@@ -11,6 +11,7 @@ character passes.
 from __future__ import annotations
 
 import _sre
+import itertools
 import re
 from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser as P  # type: ignore[attr-defined]
@@ -241,3 +242,30 @@ def top_level_branches(regex: re.Pattern[str]) -> list[re.Pattern[str]] | None:
         return [re.compile(p, regex.flags) for p in pieces]
     except re.error:
         return None
+
+
+def single_literal(regex: re.Pattern[str]) -> str | None:
+    """One string (as :func:`fold` gives it) that every match of ``regex`` contains, found among the top-level
+    elements of the pattern: the most selective one, or None. One ``in`` test is far cheaper than a set of
+    alternatives, so a weakly filtered pattern like ``^[\\w ]{1,40}\\s(says|said|...)\\s?:`` can first ask
+    for its ``:``. Whitespace and single letters or digits are too common to be worth a test."""
+    if regex.flags & re.LOCALE or not isinstance(regex.pattern, str):
+        return None
+    try:
+        items = list(P.parse(regex.pattern, regex.flags))
+    except Exception:  # no prefilter for what the parser of this Python version rejects
+        return None
+    best: str | None = None
+    for group in itertools.groupby(items, key=lambda item: item[0] is C.LITERAL):
+        is_run, elements = group
+        elements = list(elements)
+        clauses = [("".join(_fold_char(av) for _, av in elements),)] if is_run else [
+            found for element in elements if (found := _required([element])) is not None]
+        for clause in clauses:
+            if len(clause) == 1 and _worth_testing(clause[0]) and (best is None or _weight(clause[0]) > _weight(best)):
+                best = clause[0]
+    return best
+
+
+def _worth_testing(literal: str) -> bool:
+    return _weight(literal.strip()) >= 2 or (len(literal) == 1 and not literal.isspace() and not literal.isalnum())

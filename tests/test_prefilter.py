@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from cleaners import features as F
 from cleaners import features_fast
 from cleaners.classify import catalogue
-from cleaners.prefilter import _fold_char, fold, required_literals
+from cleaners.prefilter import _fold_char, fold, required_literals, single_literal, top_level_branches
 from cleaners.rules import load_rules
 
 _ALL = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
@@ -44,6 +44,11 @@ def _literal_sets() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
             found = required_literals(rx, min_length)
             if found is not None:
                 out.append((rx, found))
+        for part in [rx, *(top_level_branches(rx) or [])]:
+            if (single := single_literal(part)) is not None:
+                out.append((part, (single,)))
+            if part is not rx and (found := required_literals(part)) is not None:
+                out.append((part, found))
     return out
 
 
@@ -179,8 +184,6 @@ def test_catalogue_agrees_with_plain_rules_on_generated_lines(parts: list[str], 
 
 
 def test_top_level_branches_split_only_the_top_level() -> None:
-    from cleaners.prefilter import top_level_branches
-
     split = top_level_branches(re.compile(r"^a(b|c)|[|(]x|\|y|z[]|]", re.I))
     assert split is not None and [b.pattern for b in split] == [r"^a(b|c)", r"[|(]x", r"\|y", r"z[]|]"]
     assert all(b.flags == re.I | re.U for b in split)
