@@ -41,7 +41,7 @@ class Branch:
     """For the pattern to match, the :func:`fold`-ed line must contain one string of each (cheapest first)."""
 
 
-_Plan = tuple[tuple[Rule, tuple[tuple[_Search, tuple[tuple[str, ...], ...]], ...]], ...]
+_Plan = tuple[tuple[Rule, _Search, tuple[tuple[str, ...], ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -61,18 +61,16 @@ class Catalogue:
     """Verdicts of lines met before (site furniture repeats across a run's documents)."""
 
     def _plan(self, first: str, zone: str, words: int) -> _Plan:
-        """The rules (in order) and alternatives a line of ``words`` words starting with ``first``
+        """The alternatives (rule by rule, in order) a line of ``words`` words starting with ``first``
         can match in ``zone``, remembered per first character, zone and length class."""
-        length_class = bisect_left(self._limits, words)
-        key = (first, zone, length_class)
+        key = (first, zone, bisect_left(self._limits, words))
         plan = self._plans.get(key)
         if plan is None:
             plan = tuple(
-                (rule, runs)
+                (rule, b.regex.search, b.clauses)
                 for (rule, _, max_words, rule_zone), branches in zip(self.rules, self.branches, strict=True)
                 if words <= max_words and rule_zone in ("any", zone)
-                and (runs := tuple((b.regex.search, b.clauses) for b in branches
-                                   if b.first is None or b.first.match(first) is not None))
+                for b in branches if b.first is None or b.first.match(first) is not None
             )
             if len(self._plans) >= _MAX_PLANS:
                 self._plans.clear()
@@ -87,26 +85,24 @@ class Catalogue:
             return None
         key = (line, zone)
         seen = self._seen
-        if key in seen:
-            return seen[key]
+        found = seen.get(key, _UNSEEN)
+        if found is not _UNSEEN:
+            return found  # type: ignore[return-value]
         found = None
         folded = None
-        for rule, runs in self._plan(line[:1], zone, words):
-            for search, clauses in runs:
-                if clauses:
-                    if folded is None:
-                        folded = fold(line)
-                    present = True
-                    for lits in clauses:  # (a loop, not all() over a generator: this runs ~20x per line)
-                        if not (lits[0] in folded if len(lits) == 1 else any(map(folded.__contains__, lits))):
-                            present = False
-                            break
-                    if not present:
-                        continue
-                if search(line) is not None:
-                    found = rule
-                    break
-            if found is not None:
+        for rule, search, clauses in self._plan(line[:1], zone, words):
+            if clauses:
+                if folded is None:
+                    folded = fold(line)
+                present = True
+                for lits in clauses:  # (a loop, not all() over a generator: this runs ~20x per line)
+                    if not (lits[0] in folded if len(lits) == 1 else any(map(folded.__contains__, lits))):
+                        present = False
+                        break
+                if not present:
+                    continue
+            if search(line) is not None:
+                found = rule
                 break
         if len(seen) >= _MAX_SEEN:
             seen.clear()
@@ -114,6 +110,7 @@ class Catalogue:
         return found
 
 
+_UNSEEN = object()
 _MAX_SEEN = 50_000
 _MAX_PLANS = 8_192
 
@@ -147,7 +144,7 @@ def _branch(regex: re.Pattern[str]) -> Branch:
     if literals is not None and len(literals) > _FEW_LITERALS and (weak or _literal_start(regex.pattern)):
         literals = None
     single = single_literal(regex)  # one `in` test first, then the set (which it may imply)
-    clauses = [(single,)] if single is not None else []
+    clauses: list[tuple[str, ...]] = [(single,)] if single is not None else []
     if literals is not None and single not in literals:
         clauses.append(literals)
     return Branch(regex, first, tuple(clauses))

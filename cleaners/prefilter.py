@@ -256,13 +256,13 @@ def single_literal(regex: re.Pattern[str]) -> str | None:
     except Exception:  # no prefilter for what the parser of this Python version rejects
         return None
     best: str | None = None
-    for group in itertools.groupby(items, key=lambda item: item[0] is C.LITERAL):
-        is_run, elements = group
-        elements = list(elements)
+    for is_run, group in itertools.groupby(items, key=lambda item: item[0] is C.LITERAL):
+        elements = list(group)
         clauses = [("".join(_fold_char(av) for _, av in elements),)] if is_run else [
             found for element in elements if (found := _required([element])) is not None]
         for clause in clauses:
-            if len(clause) == 1 and _worth_testing(clause[0]) and (best is None or _weight(clause[0]) > _weight(best)):
+            if (len(clause) == 1 and _worth_testing(clause[0])
+                    and (best is None or _weight(clause[0]) > _weight(best))):
                 best = clause[0]
     return best
 
