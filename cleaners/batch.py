@@ -9,7 +9,7 @@ from .encoding import decode_bytes, repair_text
 from .html import clean_html
 from .model import CleanResult, Document, Rejection
 from .repair_memo import remembering
-from .sitewide import SiteLineStats, site_of
+from .sitewide import SiteLineStats, remembering_keys, site_of
 from .text import clean_text
 
 
@@ -77,7 +77,7 @@ def clean_documents(
     config = config or DEFAULT_CONFIG
     if stats is None:
         docs = list(docs)
-        with remembering():  # both passes repair each text: do it once
+        with remembering(), remembering_keys():  # both passes repair each text and key its lines: once
             stats = site_stats(docs, config)
             learned = stats.boilerplate(config)
             results = [clean_document(doc, config, learned) for doc in docs]

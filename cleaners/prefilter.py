@@ -11,6 +11,7 @@ character passes.
 from __future__ import annotations
 
 import _sre
+import itertools
 import re
 from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser as P  # type: ignore[attr-defined]
@@ -187,3 +188,84 @@ def required_literals(regex: re.Pattern[str], min_length: int = 3) -> _Literals 
         return None
     # a literal that contains another one adds nothing
     return tuple(x for x in found if not any(y != x and y in x for y in found))
+
+
+# Top-level branches ---------------------------------------------------------------------------------
+_FLAG_GROUP = re.compile(r"\(\?[aiLmsux-]*[:)]")
+_BACKREF = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+def top_level_branches(regex: re.Pattern[str]) -> list[re.Pattern[str]] | None:
+    """The alternatives of ``regex``'s top-level ``|``, each compiled with its flags, or None when it has
+    fewer than two or could not be split safely (references between groups, global inline flags).
+
+    ``regex.search(s)`` finds a match exactly when one of them does: the engine tries the alternatives at
+    every position, and a match of one is a match of the whole. Each alternative then gets its own
+    prefilters (a pattern mixing ``^``-anchored and unanchored alternatives gets none as a whole).
+    """
+    pattern = regex.pattern
+    if not isinstance(pattern, str) or _BACKREF.search(pattern) or regex.flags & re.VERBOSE:
+        return None
+    pieces: list[str] = []
+    depth = start = i = 0
+    in_class = False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            i += 1
+            if pattern.startswith("^", i):
+                i += 1
+            if pattern.startswith("]", i):  # a ']' right after '[' or '[^' is a literal
+                i += 1
+            continue
+        elif c == "(":
+            flags = _FLAG_GROUP.match(pattern, i) if depth == 0 else None
+            if flags is not None and flags.group().endswith(")"):
+                return None  # global inline flags apply to every alternative
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            pieces.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    pieces.append(pattern[start:])
+    if len(pieces) < 2 or depth != 0 or in_class:
+        return None
+    try:
+        return [re.compile(p, regex.flags) for p in pieces]
+    except re.error:
+        return None
+
+
+def single_literal(regex: re.Pattern[str]) -> str | None:
+    """One string (as :func:`fold` gives it) that every match of ``regex`` contains, found among the top-level
+    elements of the pattern: the most selective one, or None. One ``in`` test is far cheaper than a set of
+    alternatives, so a weakly filtered pattern like ``^[\\w ]{1,40}\\s(says|said|...)\\s?:`` can first ask
+    for its ``:``. Whitespace and single letters or digits are too common to be worth a test."""
+    if regex.flags & re.LOCALE or not isinstance(regex.pattern, str):
+        return None
+    try:
+        items = list(P.parse(regex.pattern, regex.flags))
+    except Exception:  # no prefilter for what the parser of this Python version rejects
+        return None
+    best: str | None = None
+    for is_run, group in itertools.groupby(items, key=lambda item: item[0] is C.LITERAL):
+        elements = list(group)
+        clauses = [("".join(_fold_char(av) for _, av in elements),)] if is_run else [
+            found for element in elements if (found := _required([element])) is not None]
+        for clause in clauses:
+            if (len(clause) == 1 and _worth_testing(clause[0])
+                    and (best is None or _weight(clause[0]) > _weight(best))):
+                best = clause[0]
+    return best
+
+
+def _worth_testing(literal: str) -> bool:
+    return _weight(literal.strip()) >= 2 or (len(literal) == 1 and not literal.isspace() and not literal.isalnum())

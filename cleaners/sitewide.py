@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -60,13 +62,38 @@ def site_of(url: str | None) -> str | None:
     return host.removeprefix("www.")
 
 
+_known: ContextVar[dict[str, LineKey] | None] = ContextVar("presswash_line_keys", default=None)
+
+
+@contextmanager
+def remembering_keys() -> Iterator[None]:
+    """Within this block, :func:`short_lines` remembers ``line_key`` of the lines it meets (by stripped
+    line), for :func:`known_keys`: ``clean_documents`` counts a batch's lines, then cleans the same lines
+    and needs their keys again (~7 µs each). Outside it nothing is stored."""
+    token = _known.set({})
+    try:
+        yield
+    finally:
+        _known.reset(token)
+
+
+def known_keys() -> dict[str, LineKey] | None:
+    """Stripped line -> ``line_key(line)`` of the lines met within ``remembering_keys``, or None outside."""
+    return _known.get()
+
+
 def short_lines(text: str, config: Config) -> Iterable[tuple[LineKey, str]]:
     """(key, stripped line) of each line of at most ``sitewide_max_words`` words, in order."""
     max_words = config.sitewide_max_words
+    known = _known.get()
     for raw in text.splitlines():
         words = raw.split()
         if words and len(words) <= max_words:
-            yield _key_of_words(words), raw.strip()
+            key = _key_of_words(words)
+            line = raw.strip()
+            if known is not None:
+                known[line] = key  # line.split() == words: the key is line_key(line)
+            yield key, line
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 - the parallel path the flow uses (site statistics and cleaning in worker processes, batch by batch) against
   the single-process library loop, on the dev benchmark texts (a share of them with injected mojibake);
-- the mojibake pre-check (``cleaners.badness_scan.looks_bad``) against ``ftfy.badness.is_bad`` itself, and
-  ftfy's repairs with and without it;
+- the mojibake pre-check (``cleaners.badness_scan.looks_bad``) against ``ftfy.badness.is_bad`` itself, the
+  skipped table fixers against ftfy's, and ftfy's repairs with and without them;
 - the split "anything else for ftfy to do" check against the single regex it replaced.
 """
 
@@ -14,6 +14,8 @@ import json
 import re
 from pathlib import Path
 
+import ftfy
+import ftfy.chardata
 import pytest
 from conftest import bench_file
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
@@ -87,14 +89,17 @@ def test_looks_bad_matches_ftfy_on_dev_texts() -> None:
 
 
 def test_ftfy_speed_up_changes_no_repair(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ftfy
-
     from cleaners.encoding import repair_text
 
     texts = [_mojibake(d.text or "") for d in dev_documents()[::15]]
     assert ftfy.is_bad is looks_bad  # installed by cleaners.encoding
+    sped_up = {name: f for name, f in ftfy.FIXERS.items() if hasattr(f, "__wrapped__")}
+    assert set(sped_up) == {"fix_latin_ligatures", "remove_control_chars"}
+    texts += ["\ufb01x \x00" + t + "\ufeff" for t in texts[:5]]  # something for the table fixers to do
     fast = [repair_text(t, Config()) for t in texts]
     monkeypatch.setattr(ftfy, "is_bad", is_bad)
+    for name, f in sped_up.items():
+        monkeypatch.setitem(ftfy.FIXERS, name, f.__wrapped__)
     assert fast == [repair_text(t, Config()) for t in texts]
     assert sum(1 for _, fixes in fast if fixes) > len(texts) // 2
 
@@ -109,6 +114,19 @@ _SUSPECT = "".join(sorted(set("".join(MOJIBAKE_CATEGORIES.values()) + "ÂÃÎÐ�
 def test_looks_bad_matches_ftfy_on_generated_text(suspect: str, other: str) -> None:
     for text in (suspect, other + suspect, suspect + other, other):
         assert looks_bad(text) == is_bad(text), repr(text)
+
+
+_TABLE_CHARS = "".join(chr(c) for c in sorted({*ftfy.chardata.LIGATURES, *ftfy.chardata.CONTROL_CHARS}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(sorted(set(_TABLE_CHARS + "aé’\n\t\r ﬀ\u2028"))), max_size=30),
+       st.text(max_size=20))
+def test_table_fixers_skip_only_what_they_would_not_change(table_text: str, other: str) -> None:
+    for name in ("fix_latin_ligatures", "remove_control_chars"):
+        fast = ftfy.FIXERS[name]
+        for text in (table_text, other + table_text, other):
+            assert fast(text) == fast.__wrapped__(text), (name, repr(text))
 
 
 _OLD_NEEDS_FTFY = re.compile(

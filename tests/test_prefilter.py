@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from cleaners import features as F
 from cleaners import features_fast
 from cleaners.classify import catalogue
-from cleaners.prefilter import _fold_char, fold, required_literals
+from cleaners.prefilter import _fold_char, fold, required_literals, single_literal, top_level_branches
 from cleaners.rules import load_rules
 
 _ALL = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
@@ -44,6 +44,11 @@ def _literal_sets() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
             found = required_literals(rx, min_length)
             if found is not None:
                 out.append((rx, found))
+        for part in [rx, *(top_level_branches(rx) or [])]:
+            if (single := single_literal(part)) is not None:
+                out.append((part, (single,)))
+            if part is not rx and (found := required_literals(part)) is not None:
+                out.append((part, found))
     return out
 
 
@@ -134,3 +139,58 @@ def test_separator_literals_cover_the_pattern() -> None:
     assert features_fast._SEPARATORS_NEED is not None
     for line in ("a | b", "Home › News", "- item", "x / y", "a•b"):
         assert bool(F._SEPARATORS.search(line)) <= bool(features_fast._SEPARATORS_NEED.search(fold(line)))
+
+
+def _first_rule(rules: list, line: str, words: int, zone: str) -> object:  # type: ignore[type-arg]
+    """The definition of ``Catalogue.match``: the first applicable rule whose whole pattern matches."""
+    return next((r for r in rules if words <= r.max_words and r.zone in ("any", zone) and r.regex.search(line)),
+                None)
+
+
+def test_catalogue_agrees_with_plain_rules_on_dev_lines() -> None:
+    cat = catalogue(frozenset())
+    rules = [r for r, *_ in cat.rules]
+    checked = hits = 0
+    for name in ("scrapinghub_text.jsonl.gz", "trafilatura_text.jsonl.gz"):
+        with gzip.open(bench_file(name), "rt", encoding="utf-8") as f:
+            for k, record in enumerate(f):
+                if k % 4:
+                    continue
+                for raw in json.loads(record)["raw_text"].splitlines():
+                    line = raw.strip()
+                    if not line:
+                        continue
+                    words = len(line.split())
+                    for zone in ("head", "body", "tail"):
+                        cat._seen.clear()
+                        hit = cat.match(line, words, zone)
+                        assert hit == _first_rule(rules, line, words, zone), (line, zone)
+                        checked += 1
+                        hits += hit is not None
+    assert checked > 10_000 and hits > 100
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_FRAGMENTS), st.text(max_size=6),
+                          st.sampled_from(["(", ")", "/", "|", ": ", " says: ", "© 2020", "12", "\u00a0", "»", "..."])),
+                max_size=8), st.sampled_from(["head", "body", "tail"]), st.booleans())
+def test_catalogue_agrees_with_plain_rules_on_generated_lines(parts: list[str], zone: str, upper: bool) -> None:
+    cat = catalogue(frozenset())
+    line = "".join(parts).strip()
+    line = line.upper() if upper else line
+    words = len(line.split())
+    cat._seen.clear()
+    assert cat.match(line, words, zone) == _first_rule([r for r, *_ in cat.rules], line, words, zone)
+
+
+def test_top_level_branches_split_only_the_top_level() -> None:
+    split = top_level_branches(re.compile(r"^a(b|c)|[|(]x|\|y|z[]|]", re.I))
+    assert split is not None and [b.pattern for b in split] == [r"^a(b|c)", r"[|(]x", r"\|y", r"z[]|]"]
+    assert all(b.flags == re.I | re.U for b in split)
+    assert top_level_branches(re.compile(r"(?i)a|b")) is None  # global flags
+    assert top_level_branches(re.compile(r"(a)|\1")) is None  # references between alternatives
+    assert top_level_branches(re.compile(r"(a|b)")) is None  # nothing to split
+    for rule in load_rules():
+        branches = top_level_branches(rule.regex) or [rule.regex]
+        for line in (*rule.examples, *rule.counterexamples):
+            assert bool(rule.regex.search(line)) == any(b.search(line) for b in branches), (rule.id, line)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -86,3 +89,29 @@ def test_site_of_web_archive_capture_is_the_archived_site() -> None:
     assert site_of("https://web.archive.org/web/20160526181643/http://www.example.com/a") == "example.com"
     assert site_of("https://www.example.org/x") == "example.org"
     assert site_of(None) is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("aB1 \t\x0b\x85\u2028é.Σ")), max_size=20), max_size=8))
+def test_keys_remembered_by_the_statistics_pass_are_line_keys(lines: list[str]) -> None:
+    """The cleaning pass of ``clean_documents`` reuses them for the site rule: they must equal the definition."""
+    from cleaners.sitewide import known_keys, remembering_keys
+
+    assert known_keys() is None
+    with remembering_keys():
+        site_stats([Document(id="x", text="\n".join(lines), url="https://example.org/a")], Config())
+        known = known_keys()
+        assert known is not None
+        for line, key in known.items():
+            assert key == line_key(line), repr(line)
+    assert known_keys() is None
+
+
+def test_remembered_keys_change_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cleaners.batch
+
+    docs = [article(n, "example.org") for n in range(6)] + [article(n, "other.net", n % 2 == 0) for n in range(6)]
+    fast = list(clean_documents(docs))
+    monkeypatch.setattr(cleaners.batch, "remembering_keys", nullcontext)
+    slow = list(clean_documents(docs))
+    assert any(r.removed for r in fast) and fast == slow
