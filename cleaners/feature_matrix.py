@@ -15,13 +15,11 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Sequence
-from typing import cast
 
 import numpy as np
 
 from .features import CONTEXT_NAMES, OWN_NAMES, LineInfo, line_info
 from .features_fast import own
-from .vocab_doc import vocabulary_hints
 
 _OWN_WIDTH = len(OWN_NAMES)
 WIDTH = _OWN_WIDTH + len(CONTEXT_NAMES)
@@ -49,9 +47,12 @@ def _log1p_of(values: np.ndarray) -> np.ndarray:
     return table[values]
 
 
-def _entry(text: str, lower: str, hints: tuple[str, ...]) -> _Entry:
+def _entry(text: str) -> _Entry:
+    found = _memo.get(text)
+    if found is not None:
+        return found
     info = line_info(text)
-    row, bits, mark = own(text, info.words, lower, hints)
+    row, bits, mark = own(text, info.words)
     entry = (row, bits != 0, info, mark, text.casefold())
     if info.words <= _MEMO_MAX_WORDS:
         if len(_memo) >= _MAX_MEMO:
@@ -64,16 +65,7 @@ def feature_matrix(lines: Sequence[str]) -> tuple[list[int], np.ndarray, list[Li
     """Like :func:`cleaners.features.document_features`, with the rows as an ``(n, WIDTH)`` array."""
     stripped = [line.strip() for line in lines]
     index = [i for i, t in enumerate(stripped) if t]
-    memo = _memo
-    found = [memo.get(stripped[i]) for i in index]
-    if None in found:
-        # the lines not remembered, computed with what their document as a whole tells
-        todo = [k for k, e in enumerate(found) if e is None]
-        lowers = [stripped[index[k]].lower() for k in todo]
-        hints = vocabulary_hints(lowers)
-        for k, lower in zip(todo, lowers, strict=True):
-            found[k] = _entry(stripped[index[k]], lower, hints)
-    entries = cast(list[_Entry], found)
+    entries = [_entry(stripped[i]) for i in index]
     infos = [e[2] for e in entries]
     n = len(entries)
     out = np.empty((n, WIDTH))

@@ -49,8 +49,8 @@ def _stem_of(tok: str) -> int:
     return bits
 
 
-def _word_bits(lower: str) -> int:
-    """The word, phrase and stem bits of ``features.vocabulary_bits`` (all but CJK substrings)."""
+def vocabulary_bits(line: str, lower: str) -> int:
+    """``features.vocabulary_bits(line)``; ``lower`` is ``line.lower()``."""
     prefix = F._KW_PREFIX
     limit = F._MAX_KW_TOKENS
     toks = F._WORD.findall(lower[:prefix]) if len(lower) > prefix else []
@@ -81,26 +81,15 @@ def _word_bits(lower: str) -> int:
     for tok in distinct & _stem_hits:
         known = _stem_bits.get(tok)
         bits |= _stem_of(tok) if known is None else known
-    return bits
-
-
-def vocabulary_bits(line: str, lower: str, hints: tuple[str, ...] | None = None) -> int:
-    """``features.vocabulary_bits(line)``; ``lower`` is ``line.lower()``; ``hints`` are the document's
-    :func:`cleaners.vocab_doc.vocabulary_hints` (a line containing none of them is not tokenised)."""
-    bits = 0 if hints is not None and not any(map(lower.__contains__, hints)) else _word_bits(lower)
     if not line.isascii() and F._CJK.search(line):
-        vocab = F._VOCAB
         for m in vocab.cjk.finditer(line):
             bits |= vocab.cjk_groups[m.group()]
     return bits
 
 
-def own(
-    line: str, words: int, lower: str | None = None, hints: tuple[str, ...] | None = None
-) -> tuple[tuple[float, ...], int, bool]:
+def own(line: str, words: int) -> tuple[tuple[float, ...], int, bool]:
     """``features._own(line, words)`` as a tuple, and whether the line is a comment-section mark
-    (``features._COMMENT_MARK``). ``lower`` (``line.lower()``) and ``hints`` (see
-    :func:`vocabulary_bits`) may be passed when already known."""
+    (``features._COMMENT_MARK``)."""
     initials = "".join([t[0] for t in line.split(None, 40)[:40]])
     if initials.isascii():
         raw = initials.encode("ascii")
@@ -120,8 +109,7 @@ def own(
     nonspace = len(sample) - sample.count(" ") or 1
     ends = line[-1:]
     short = words <= F._SHORT
-    if lower is None:
-        lower = line.lower()
+    lower = line.lower()
     folded = None
     if short:
         has_digit = digits > 0 or (len(line) > len(sample) and _DIGIT.search(line) is not None)
@@ -136,7 +124,7 @@ def own(
         byline = _BYLINE.search(line) is not None
     else:
         url = email = sep = date = counter = credit = byline = False
-    bits = vocabulary_bits(line, lower, hints)
+    bits = vocabulary_bits(line, lower)
     mark = F._COMMENT_MARK.search(line) is not None
     row = (
         *_BINS[min(words, len(_BINS) - 1)],

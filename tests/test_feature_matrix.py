@@ -11,18 +11,15 @@ from __future__ import annotations
 import gzip
 import json
 import random
-import sys
 
 from conftest import bench_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaners import feature_matrix as fm
-from cleaners import features_fast
-from cleaners.features import _WORD, document_features, vocabulary_bits
+from cleaners.features import document_features
 from cleaners.model_line import _logit, load_model, predict, stage2_rows
 from cleaners.text import split_lines
-from cleaners.vocab_doc import vocabulary_hints
 
 
 def _dev_texts() -> list[str]:
@@ -96,37 +93,3 @@ def test_numpy_scores_equal_the_pure_python_definition() -> None:
             want = [0.0 if hit else model.stage2.score(r) for r, hit in zip(s2, ruled, strict=True)]
             assert predict(model, part, ruled, skip_ruled=True) == want
             assert predict(model, part, ruled) == [model.stage2.score(r) for r in s2]
-
-
-def _vocabulary_same(lines: list[str]) -> None:
-    texts = [t for t in (line.strip() for line in lines) if t]
-    lowers = [t.lower() for t in texts]
-    hints = vocabulary_hints(lowers)
-    for t, lower in zip(texts, lowers, strict=True):
-        assert features_fast.vocabulary_bits(t, lower, hints) == vocabulary_bits(t)
-
-
-def test_no_whitespace_character_is_part_of_a_vocabulary_token() -> None:
-    """The premise of ``vocab_doc._tokens``: ``str.split`` never cuts a ``_WORD`` token."""
-    for code in range(sys.maxunicode + 1):
-        c = chr(code)
-        if c.isspace():
-            assert _WORD.match(c) is None and c != "'"
-
-
-def test_vocabulary_hints_never_skip_a_hit_on_dev_texts() -> None:
-    for text in _dev_texts():
-        _vocabulary_same(split_lines(text))
-
-
-_VOCAB_PIECES = [
-    "sign in", "sign, in", "log-in", "follow us!", "(share)", "subscribers", "j'aime", "don't", "teilen:",
-    "Cookie-Einstellungen", "Kommentare (3)", "分享到", "read  more", "READ MORE", "İnbox", "ſhare", "e-mail",
-]
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(st.one_of(st.sampled_from(_VOCAB_PIECES), st.text(max_size=12)), max_size=8)
-                .map(" ".join), max_size=8))
-def test_vocabulary_hints_never_skip_a_hit_on_generated_lines(lines: list[str]) -> None:
-    _vocabulary_same(lines)
