@@ -91,6 +91,24 @@ def vocabulary_bits(line: str, lower: str) -> int:
     return bits
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _letters_digits(sample: str) -> tuple[int, int]:
+    """Counts of ``str.isalpha`` and ``str.isdigit`` characters: ASCII ones by byte deletion in C, only
+    the non-ASCII characters one by one (for ASCII characters both tests are exactly these byte sets)."""
+    raw = sample.encode("ascii", "ignore")
+    n = len(raw)
+    if 2 * n < len(sample):  # mostly non-ASCII (Cyrillic, Greek, CJK): one pass over all
+        return sum(map(str.isalpha, sample)), sum(map(str.isdigit, sample))
+    letters, digits = n - len(raw.translate(None, _LETTERS)), n - len(raw.translate(None, _DIGITS))
+    if n < len(sample):
+        rest = "".join(_NON_ASCII.findall(sample))
+        letters += sum(map(str.isalpha, rest))
+        digits += sum(map(str.isdigit, rest))
+    return letters, digits
+
+
 def own(line: str, words: int) -> tuple[tuple[float, ...], int, bool]:
     """``features._own(line, words)`` as a tuple, and whether the line is a comment-section mark
     (``features._COMMENT_MARK``)."""
@@ -104,12 +122,7 @@ def own(line: str, words: int) -> tuple[tuple[float, ...], int, bool]:
         upper = sum(map(str.isupper, initials)) if n_alpha else 0
     caps = upper / n_alpha if n_alpha else 0.0
     sample = line[:160]
-    if sample.isascii():
-        raw = sample.encode("ascii")
-        n = len(raw)
-        letters, digits = n - len(raw.translate(None, _LETTERS)), n - len(raw.translate(None, _DIGITS))
-    else:
-        letters, digits = sum(map(str.isalpha, sample)), sum(map(str.isdigit, sample))
+    letters, digits = _letters_digits(sample)
     nonspace = len(sample) - sample.count(" ") or 1
     ends = line[-1:]
     short = words <= F._SHORT

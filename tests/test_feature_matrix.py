@@ -93,3 +93,15 @@ def test_numpy_scores_equal_the_pure_python_definition() -> None:
             want = [0.0 if hit else model.stage2.score(r) for r, hit in zip(s2, ruled, strict=True)]
             assert predict(model, part, ruled, skip_ruled=True) == want
             assert predict(model, part, ruled) == [model.stage2.score(r) for r in s2]
+
+
+def test_letter_and_digit_counts_equal_the_definition_for_every_code_point() -> None:
+    """``features_fast._letters_digits`` (bytes for the ASCII part) == ``features._letters_digits``."""
+    from cleaners import features as F
+    from cleaners import features_fast as FF
+
+    points = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    for k in range(0, len(points), 40):
+        chunk = "".join(points[k : k + 40])
+        for sample in (chunk, "Ab1 " * 15 + chunk, chunk[:3] + "x9 " * 5):
+            assert FF._letters_digits(sample) == F._letters_digits(sample), k
