@@ -39,10 +39,13 @@ _DATE_TIME, _COUNTER = BranchSearch(F._DATE_TIME), BranchSearch(F._COUNTER)
 _CREDIT = BranchSearch(F._CREDIT)
 _CREDIT_HINTS = F._CREDIT_HINTS
 
-_MAX_STEM_MEMO = 100_000
-_stem_bits: dict[str, int] = {}
-_stem_hits: set[str] = set()
-"""The remembered tokens whose stem bits are not zero."""
+_MAX_TOKEN_MEMO = 100_000
+_PHRASE_LAST = 1 << 30
+"""A flag beside the group bits: the token ends some multi-word phrase."""
+_token_bits: dict[str, int] = {}
+"""Remembered tokens -> their word and stem group bits, and ``_PHRASE_LAST``."""
+_token_hits: set[str] = set()
+"""The remembered tokens whose value is not zero."""
 
 
 def _stem_of(tok: str) -> int:
@@ -53,38 +56,48 @@ def _stem_of(tok: str) -> int:
     return bits
 
 
+def _token_value(tok: str) -> int:
+    vocab = F._VOCAB
+    return vocab.words.get(tok, 0) | _stem_of(tok) | (_PHRASE_LAST if tok in vocab.phrases else 0)
+
+
+def _renew_token_memo() -> tuple[dict[str, int], set[str]]:
+    """Start the token memory afresh (new objects: a call in another thread keeps its old ones)."""
+    global _token_bits, _token_hits
+    _token_bits, _token_hits = {}, set()
+    return _token_bits, _token_hits
+
+
 def vocabulary_bits(line: str, lower: str) -> int:
-    """``features.vocabulary_bits(line)``; ``lower`` is ``line.lower()``."""
+    """``features.vocabulary_bits(line)``; ``lower`` is ``line.lower()``. Each token's word, stem and
+    phrase-end facts are remembered together, so a line costs two set operations in C."""
     prefix = F._KW_PREFIX
     limit = F._MAX_KW_TOKENS
     toks = F._WORD.findall(lower[:prefix]) if len(lower) > prefix else []
     toks = toks[:limit] if len(toks) > limit else F._WORD.findall(lower)[:limit]
     vocab = F._VOCAB
-    words = vocab.words
     distinct = set(toks)
+    memo, memo_hits = _token_bits, _token_hits  # this call's view, even if another thread renews them
+    unknown = distinct.difference(memo)
+    if unknown:
+        if len(memo) + len(unknown) > _MAX_TOKEN_MEMO:
+            memo, memo_hits = _renew_token_memo()
+            unknown = distinct
+        for tok in unknown:
+            if value := _token_value(tok):
+                memo_hits.add(tok)
+            memo[tok] = value
     bits = 0
-    for tok in distinct & words.keys():
-        bits |= words[tok]
-    lasts = distinct & vocab.phrases.keys()
-    if lasts:
+    hits = distinct & memo_hits
+    for tok in hits:
+        bits |= memo[tok]
+    if bits & _PHRASE_LAST:
+        bits ^= _PHRASE_LAST
         for k, tok in enumerate(toks):
-            if tok in lasts:
-                for phrase, n, b in vocab.phrases[tok]:
+            if tok in hits:
+                for phrase, n, b in vocab.phrases.get(tok, ()):
                     if k + 1 >= n and " ".join(toks[k + 1 - n : k + 1]) == phrase:
                         bits |= b
-    unknown = distinct.difference(_stem_bits)
-    if unknown:
-        if len(_stem_bits) > _MAX_STEM_MEMO:
-            _stem_bits.clear()
-            _stem_hits.clear()
-        for tok in unknown:
-            b = _stem_bits[tok] = _stem_of(tok)
-            if b:
-                _stem_hits.add(tok)
-                bits |= b
-    for tok in distinct & _stem_hits:
-        known = _stem_bits.get(tok)
-        bits |= _stem_of(tok) if known is None else known
     if not line.isascii() and F._CJK.search(line):
         for m in vocab.cjk.finditer(line):
             bits |= vocab.cjk_groups[m.group()]
