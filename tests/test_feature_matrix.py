@@ -93,3 +93,29 @@ def test_numpy_scores_equal_the_pure_python_definition() -> None:
             want = [0.0 if hit else model.stage2.score(r) for r, hit in zip(s2, ruled, strict=True)]
             assert predict(model, part, ruled, skip_ruled=True) == want
             assert predict(model, part, ruled) == [model.stage2.score(r) for r in s2]
+
+
+def test_letter_and_digit_counts_equal_the_definition_for_every_code_point() -> None:
+    """``features_fast._letters_digits`` (bytes for the ASCII part) == ``features._letters_digits``."""
+    from cleaners import features as F
+    from cleaners import features_fast as FF
+
+    points = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    for k in range(0, len(points), 40):
+        chunk = "".join(points[k : k + 40])
+        for sample in (chunk, "Ab1 " * 15 + chunk, chunk[:3] + "x9 " * 5):
+            assert FF._letters_digits(sample) == F._letters_digits(sample), k
+
+
+def test_vocabulary_bits_equal_the_definition_while_the_token_memory_renews(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from cleaners import features as F
+    from cleaners import features_fast as FF
+
+    monkeypatch.setattr(FF, "_MAX_TOKEN_MEMO", 50)
+    FF._renew_token_memo()
+    for text in _dev_texts()[:60]:
+        for line in split_lines(text):
+            t = line.strip()
+            assert FF.vocabulary_bits(t, t.lower()) == F.vocabulary_bits(t), t
+    assert len(FF._token_bits) <= 90
+    FF._renew_token_memo()
