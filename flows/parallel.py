@@ -245,6 +245,14 @@ def prestart(workers: int) -> None:
     _prestarted = (workers, pool)
 
 
+def discard_prestarted() -> None:
+    """Stop prestarted workers no ``worker_pool`` took (e.g. the run had nothing to do)."""
+    global _prestarted
+    if _prestarted is not None:
+        _prestarted[1].shutdown(wait=False, cancel_futures=True)
+        _prestarted = None
+
+
 def _take_prestarted(workers: int) -> ProcessPoolExecutor | None:
     global _prestarted
     if _prestarted is None:
