@@ -131,7 +131,7 @@ def open_run(storage: Storage, run_id: str) -> Run:
 def _repairs_file(spool: Path | None, index: int) -> Path | None:
     """Where the statistics pass leaves a batch's encoding repairs for its cleaning (None: keep none).
     The spool is local: a remote task runner's worker has no such directory."""
-    return spool / f"repairs-{index}.pickle" if spool is not None and spool.is_dir() else None
+    return spool / f"repairs-{index}.json" if spool is not None and spool.is_dir() else None
 
 
 @task(name="gather-site-stats", cache_policy=NO_CACHE)
