@@ -116,26 +116,40 @@ def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a[:, None], b[:, None]
 
 
-def shingle_hashes(words: Sequence[str], n: int) -> np.ndarray:
-    """32-bit hashes of the distinct word n-grams (rolling combination of CRC-32 word hashes)."""
-    if not words:
-        return np.zeros(0, dtype=np.uint64)
-    crc = {w: zlib.crc32(w.encode("utf-8")) for w in set(words)}
-    wh = np.fromiter((crc[w] for w in words), dtype=np.uint64, count=len(words))
+def _shingles(words: Sequence[str], n: int) -> np.ndarray:
+    """32-bit hashes of every word n-gram in text order, repeats included (rolling combination of
+    CRC-32 word hashes). Computed in place: the same values as ``(acc * ROLL + w) ...`` step by step."""
+    wh = np.fromiter(map(zlib.crc32, map(str.encode, words)), dtype=np.uint64, count=len(words))
     n = min(n, len(wh))
     m = len(wh) - n + 1
-    acc = np.zeros(m, dtype=np.uint64)
-    for j in range(n):
-        acc = acc * _ROLL + wh[j : j + m]
-    return np.unique((acc * _FOLD) >> _SHIFT)
+    acc = wh[:m].copy()  # 0 * ROLL + w == w: the first step of the rolling combination
+    for j in range(1, n):
+        acc *= _ROLL
+        acc += wh[j : j + m]
+    acc *= _FOLD
+    acc >>= _SHIFT
+    return acc
+
+
+def shingle_hashes(words: Sequence[str], n: int) -> np.ndarray:
+    """32-bit hashes of the distinct word n-grams (rolling combination of CRC-32 word hashes), sorted."""
+    if not words:
+        return np.zeros(0, dtype=np.uint64)
+    return np.unique(_shingles(words, n))
 
 
 def minhash(hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
-    """The MinHash signature (``num_perm`` uint32) of a set of 32-bit hashes; all 0xFFFFFFFF when empty."""
+    """The MinHash signature (``num_perm`` uint32) of a set of 32-bit hashes; all 0xFFFFFFFF when empty.
+
+    Repeated hashes do not change it (a minimum), so ``hashes`` need not be distinct. The shift is taken
+    after the minimum: ``y >> 32`` is monotone, so ``min(y) >> 32 == min(y >> 32)`` (one pass less over
+    the ``num_perm`` x ``len(hashes)`` products, which are computed in place)."""
     if not len(hashes):
         return np.full(num_perm, 0xFFFFFFFF, dtype="<u4")
     a, b = _permutations(num_perm, seed)
-    return ((a * hashes[None, :] + b) >> _SHIFT).min(axis=1).astype("<u4")
+    products = a * hashes[None, :]  # mod 2^64, as uint64 arithmetic wraps
+    products += b
+    return (products.min(axis=1) >> _SHIFT).astype("<u4")
 
 
 def keys(text: str, config: DedupConfig | None = None) -> Keys:
@@ -145,7 +159,8 @@ def keys(text: str, config: DedupConfig | None = None) -> Keys:
     norm = hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
     if not config.near:
         return Keys(norm, b"")
-    signature = minhash(shingle_hashes(words, config.shingle_words), config.num_perm, config.seed)
+    shingles = _shingles(words, config.shingle_words) if words else np.zeros(0, dtype=np.uint64)
+    signature = minhash(shingles, config.num_perm, config.seed)  # repeats need no np.unique: a minimum
     return Keys(norm, signature.tobytes())
 
 

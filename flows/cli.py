@@ -197,6 +197,18 @@ class _Progress:
 
 def cmd_run(args: argparse.Namespace) -> int:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from . import parallel
+    from .settings import RunSettings
+
+    # the flow's cleaning workers start now, while this process imports Prefect and starts its server
+    parallel.prestart(RunSettings.max_workers)
+    try:
+        return _run(args)
+    finally:
+        parallel.discard_prestarted()
+
+
+def _run(args: argparse.Namespace) -> int:
     from .pipeline import add_progress_hook, clean_articles, remove_progress_hook
     from .runners import make_task_runner
 

@@ -1,13 +1,18 @@
 """Run the CPU-bound, pure part of a batch (site statistics; cleaning and duplicate keys) in worker processes.
 
 Cleaning is pure Python, so threads do not help (the GIL); Prefect tasks stay on threads and hand their
-batch to a process pool that lives for one pass of a run. The run's site statistics go to each worker
-once (pool initializer), not with every batch. Without an active pool everything runs in-process, so the
-results are the same either way (tests/test_fast_path.py proves it); if a worker dies, the rest of the
-pass runs in-process.
+batch to a process pool that lives for both passes of a run. The statistics cleaning reads (document
+counts and boilerplate lines: ~150 kB for 4,000 documents, ~6 ms to unpickle) go with each batch, so the
+pool can start before they exist. Without an active pool everything runs in-process, so the results are the
+same either way (tests/test_fast_path.py proves it); if a worker dies, the rest of the run runs in-process.
 
-Workers import only ``cleaners`` and this module (no Prefect, boto3 or pyarrow) and send back compact
-results: statistics as arrays, repairs to reuse in the cleaning pass, results with their duplicate keys.
+``prestart`` starts the workers early (the CLI does it while Prefect's API server starts); the next
+``worker_pool`` of that size adopts them.
+
+Workers import only ``cleaners``, this module and ``flows.rows`` (no Prefect, boto3 or pyarrow) and send
+back compact results: statistics as arrays; for the flow, the rows to stage (``stage``: built in the
+worker, as plain values that pickle fast) rather than CleanResult objects. The encoding repairs of the
+statistics pass go to a JSON file the cleaning pass's worker reads (``repairs_to``), not through the flow.
 
 Workers are started at once, with the parent's ``__main__`` hidden: they only need ``flows.parallel``, and
 re-running the caller's script (what ``spawn`` does) would break callers reading from stdin or without an
@@ -17,16 +22,20 @@ re-running the caller's script (what ``spawn`` does) would break callers reading
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import multiprocessing
 import sys
 import types
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
 
 import cleaners
 from cleaners import CleanResult, Config, Document, SiteLineStats
@@ -35,13 +44,16 @@ from cleaners.batch import plain_text
 from cleaners.repair_memo import recall, remember, remembering
 from cleaners.sitewide import add_samples
 
+from .rows import quarantine_record, staged_document
 from .sitestats import CompactStats, compact
 
 T = TypeVar("T")
 Repair = tuple[str, list[str]]
+Repairs = dict[str, Repair] | Path | None
+"""Repairs to reuse: in memory, or the file ``gather(..., repairs_to=...)`` wrote them to (read once)."""
 log = logging.getLogger(__name__)
-_worker_stats: SiteLineStats | None = None
 _active: ProcessPoolExecutor | None = None
+_prestarted: tuple[int, ProcessPoolExecutor] | None = None
 
 
 @dataclass
@@ -63,12 +75,28 @@ class Cleaned:
     samples: SiteLineStats
 
 
+@dataclass
+class Staged:
+    """The cleaning pass over one batch, as the flow stages it: rows of the accepted documents (with
+    their duplicate keys) and quarantine records of the rejected ones, both in input order, and the
+    batch's counts for its report."""
+
+    documents: list[dict[str, Any]]
+    quarantine: list[dict[str, Any]]
+    removed_by_rule: Counter[str]
+    rejected_by_code: Counter[str]
+    rejected: int
+    quarantined: int
+    samples: SiteLineStats
+
+
 def text_digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def gather_here(docs: list[Document], config: Config) -> Gathered:
-    """Site statistics (without samples) of ``docs``, as ``cleaners.site_stats`` counts them."""
+def gather_here(docs: list[Document], config: Config, repairs_to: Path | None = None) -> Gathered:
+    """Site statistics (without samples) of ``docs``, as ``cleaners.site_stats`` counts them. With
+    ``repairs_to``, the repairs are written to that file (JSON) instead of returned."""
     stats = SiteLineStats()
     repairs: dict[str, Repair] = {}
     with remembering():
@@ -77,16 +105,31 @@ def gather_here(docs: list[Document], config: Config) -> Gathered:
                 stats.add(doc.url, text, config, samples=False)
                 if doc.text is not None and (repair := recall(doc.text, config.uncurl_quotes)) is not None:
                     repairs[text_digest(doc.text)] = repair
+    if repairs_to is not None and repairs:
+        repairs_to.write_text(json.dumps(repairs), encoding="ascii")  # escaped: lone surrogates survive
+        repairs = {}
     return Gathered(compact(stats), repairs)
+
+
+def _load_repairs(repairs: Repairs) -> dict[str, Repair] | None:
+    if not isinstance(repairs, Path):
+        return repairs
+    try:
+        loaded = json.loads(repairs.read_text(encoding="ascii"))
+    except FileNotFoundError:  # the statistics pass had none (or ran elsewhere): only a hint
+        return None
+    repairs.unlink()
+    return {digest: (text, list(fixes)) for digest, (text, fixes) in loaded.items()}
 
 
 def clean_here(
     docs: list[Document], config: Config, stats: SiteLineStats, dedup: dd.DedupConfig | None,
-    repairs: dict[str, Repair] | None,
+    repairs: Repairs,
 ) -> Cleaned:
     """``cleaners.clean_documents(docs, config, stats=stats)`` plus duplicate keys and boilerplate samples."""
     learned = stats.boilerplate(config)
     samples = SiteLineStats()
+    repairs = _load_repairs(repairs)
     with remembering():
         if repairs:
             for doc in docs:
@@ -101,59 +144,118 @@ def clean_here(
     return Cleaned(results, keys, samples)
 
 
-def _init_worker(stats: SiteLineStats | None) -> None:
-    global _worker_stats
-    _worker_stats = stats
+def stage_here(
+    docs: list[Document], config: Config, stats: SiteLineStats, dedup: dd.DedupConfig, repairs: Repairs,
+    run_id: str, cleaned_at: datetime,
+) -> Staged:
+    """``clean_here``, then the rows the flow stages (``flows.rows``) and the batch's counts."""
+    cleaned = clean_here(docs, config, stats, dedup, repairs)
+    out = Staged([], [], Counter(), Counter(), 0, 0, cleaned.samples)
+    for doc, result, keys in zip(docs, cleaned.results, cleaned.keys, strict=True):
+        out.removed_by_rule.update(result.removed_by_rule())
+        if result.rejected is None:
+            assert keys is not None  # computed for every accepted result
+            out.documents.append(staged_document(result, keys, run_id, cleaned_at))
+            continue
+        out.quarantine.append(quarantine_record(result, doc, run_id))
+        out.rejected_by_code[result.rejected.code] += 1
+        if cleaners.is_failure(result.rejected):
+            out.quarantined += 1
+        else:
+            out.rejected += 1
+    return out
 
 
 def _clean_in_worker(
-    docs: list[Document], config: Config, dedup: dd.DedupConfig | None, repairs: dict[str, Repair] | None
+    docs: list[Document], config: Config, stats: SiteLineStats, dedup: dd.DedupConfig | None, repairs: Repairs
 ) -> Cleaned:
-    assert _worker_stats is not None, "a cleaning pool is started with the run's statistics"
-    return clean_here(docs, config, _worker_stats, dedup, repairs)
+    return clean_here(docs, config, stats, dedup, repairs)
 
 
-def _gather_in_worker(docs: list[Document], config: Config) -> Gathered:
-    return gather_here(docs, config)
+def _stage_in_worker(
+    docs: list[Document], config: Config, stats: SiteLineStats, dedup: dd.DedupConfig, repairs: Repairs,
+    run_id: str, cleaned_at: datetime,
+) -> Staged:
+    return stage_here(docs, config, stats, dedup, repairs, run_id, cleaned_at)
+
+
+def _gather_in_worker(docs: list[Document], config: Config, repairs_to: Path | None) -> Gathered:
+    return gather_here(docs, config, repairs_to)
 
 
 def _ready() -> None:
     """A no-op: submitting one per worker starts every worker now."""
 
 
-def _start(pool: ProcessPoolExecutor, workers: int) -> None:
-    """Start the workers now, with ``__main__`` hidden from spawn's preparation data."""
+def _start(workers: int) -> tuple[ProcessPoolExecutor, list[Future[None]]]:
+    """Start the workers now, with ``__main__`` hidden from spawn's preparation data (they are running
+    when the returned futures are done)."""
+    # spawn, not fork: the flow process runs threads (Prefect's event loop), which fork does not copy safely
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     main = sys.modules.get("__main__")
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:
-        futures = [pool.submit(_ready) for _ in range(workers)]
+        return pool, [pool.submit(_ready) for _ in range(workers)]
+    except Exception:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
     finally:
         if main is not None:
             sys.modules["__main__"] = main
-    wait(futures)
+
+
+def prestart(workers: int) -> None:
+    """Start ``workers`` processes now without waiting for them; the next ``worker_pool(workers)`` in this
+    process uses them. Failing here is not an error: ``worker_pool`` tries again and says why."""
+    global _prestarted
+    if workers <= 1 or _prestarted is not None:
+        return
+    try:
+        pool, _ = _start(workers)
+    except Exception:
+        return
+    _prestarted = (workers, pool)
+
+
+def discard_prestarted() -> None:
+    """Stop prestarted workers no ``worker_pool`` took (e.g. the run had nothing to do)."""
+    global _prestarted
+    if _prestarted is not None:
+        _prestarted[1].shutdown(wait=False, cancel_futures=True)
+        _prestarted = None
+
+
+def _take_prestarted(workers: int) -> ProcessPoolExecutor | None:
+    global _prestarted
+    if _prestarted is None:
+        return None
+    (size, pool), _prestarted = _prestarted, None
+    if size == workers:
+        return pool
+    pool.shutdown(wait=False, cancel_futures=True)
+    return None
 
 
 @contextmanager
 def worker_pool(workers: int, stats: SiteLineStats | None = None) -> Iterator[None]:
     """Within this block, ``gather``/``clean`` run in ``workers`` processes (none if workers <= 1).
 
-    ``stats`` go to each worker once, for ``clean``: pass only what cleaning reads (see
-    ``flows.sitestats.RunSiteStats.for_cleaning``), not every line of the run.
+    ``stats`` is accepted for compatibility and not used: ``clean``/``stage`` send the statistics they are
+    given with each batch (pass only what cleaning reads, see ``flows.sitestats.RunSiteStats.for_cleaning``).
     """
     global _active
     if workers <= 1:
         yield
         return
-    # spawn, not fork: the flow process runs threads (Prefect's event loop), which fork does not copy safely
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(stats,))
-    try:
-        _start(pool, workers)
-    except Exception as exc:  # e.g. inside a daemonic process, which may not have children
-        log.warning("no worker processes (%s: %s); cleaning in the flow process", type(exc).__name__, exc)
-        pool.shutdown(wait=False, cancel_futures=True)
-        yield
-        return
+    pool = _take_prestarted(workers)
+    if pool is None:
+        try:
+            pool, ready = _start(workers)
+            wait(ready)
+        except Exception as exc:  # e.g. inside a daemonic process, which may not have children
+            log.warning("no worker processes (%s: %s); cleaning in the flow process", type(exc).__name__, exc)
+            yield
+            return
     previous, _active = _active, pool
     try:
         yield
@@ -164,18 +266,29 @@ def worker_pool(workers: int, stats: SiteLineStats | None = None) -> Iterator[No
 
 def clean(
     docs: list[Document], config: Config, stats: SiteLineStats, dedup: dd.DedupConfig | None = None,
-    repairs: dict[str, Repair] | None = None,
+    repairs: Repairs = None,
 ) -> Cleaned:
-    """``clean_here``, in a worker when a pool is active. The pool's workers hold the statistics they
-    were started with: pass the same ones (only the boilerplate lines and document counts are read)."""
+    """``clean_here``, in a worker when a pool is active."""
     return _in_worker(lambda: clean_here(docs, config, stats, dedup, repairs),
-                      lambda pool: pool.submit(_clean_in_worker, docs, config, dedup, repairs), docs)
+                      lambda pool: pool.submit(_clean_in_worker, docs, config, stats, dedup, repairs),
+                      docs)
 
 
-def gather(docs: list[Document], config: Config) -> Gathered:
+def stage(
+    docs: list[Document], config: Config, stats: SiteLineStats, dedup: dd.DedupConfig, repairs: Repairs,
+    run_id: str, cleaned_at: datetime,
+) -> Staged:
+    """``stage_here``, in a worker when a pool is active."""
+    return _in_worker(
+        lambda: stage_here(docs, config, stats, dedup, repairs, run_id, cleaned_at),
+        lambda pool: pool.submit(_stage_in_worker, docs, config, stats, dedup, repairs, run_id, cleaned_at),
+        docs)
+
+
+def gather(docs: list[Document], config: Config, repairs_to: Path | None = None) -> Gathered:
     """``gather_here``, in a worker when a pool is active."""
-    return _in_worker(lambda: gather_here(docs, config),
-                      lambda pool: pool.submit(_gather_in_worker, docs, config), docs)
+    return _in_worker(lambda: gather_here(docs, config, repairs_to),
+                      lambda pool: pool.submit(_gather_in_worker, docs, config, repairs_to), docs)
 
 
 def _in_worker(

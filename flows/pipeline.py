@@ -14,7 +14,6 @@ Cleaning lives in ``cleaners``, I/O in ``sources``/``storage``/``output``.
 from __future__ import annotations
 
 import itertools
-import json
 import tempfile
 import time
 from collections import Counter
@@ -30,7 +29,7 @@ from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from cleaners import Config, Document, SiteLineStats, is_failure
+from cleaners import Config, Document, SiteLineStats
 from cleaners import dedup as dd
 
 from . import output, parallel, records, runners
@@ -129,27 +128,17 @@ def open_run(storage: Storage, run_id: str) -> Run:
     return run
 
 
-def _repairs_file(spool: Path, index: int) -> Path:
-    return spool / f"repairs-{index}.json"
+def _repairs_file(spool: Path | None, index: int) -> Path | None:
+    """Where the statistics pass leaves a batch's encoding repairs for its cleaning (None: keep none).
+    The spool is local: a remote task runner's worker has no such directory."""
+    return spool / f"repairs-{index}.json" if spool is not None and spool.is_dir() else None
 
 
 @task(name="gather-site-stats", cache_policy=NO_CACHE)
 def gather_site_stats(index: int, batch: list[Document], config: Config, spool: Path) -> CompactStats:
     """A batch's site statistics; the encoding repairs made on the way are kept for the cleaning pass."""
-    gathered = parallel.gather(batch, config)  # in a worker process when the pass has a pool
-    if gathered.repairs and spool.is_dir():  # a remote task runner's worker has no such directory
-        _repairs_file(spool, index).write_text(json.dumps(gathered.repairs, ensure_ascii=False), encoding="utf-8")
-    return gathered.stats
-
-
-def _repairs(spool: Path | None, index: int) -> dict[str, parallel.Repair] | None:
-    """Repairs the statistics pass made for this batch (only a hint: used where the text is the same)."""
-    path = _repairs_file(spool, index) if spool is not None else None
-    if path is None or not path.exists():
-        return None
-    loaded = json.loads(path.read_text(encoding="utf-8"))
-    path.unlink()
-    return {digest: (text, list(fixes)) for digest, (text, fixes) in loaded.items()}
+    # in a worker process when the pass has a pool; the worker writes the repairs file itself
+    return parallel.gather(batch, config, _repairs_file(spool, index)).stats
 
 
 @task(name="clean-batch", cache_policy=NO_CACHE, **STORAGE_RETRIES, on_failure=[log_failed_batch])
@@ -164,30 +153,24 @@ def clean_batch(
         return BatchReport.from_dict({**output.read_json(storage, marker), "index": index, "resumed": True})
     report = BatchReport(index=index, fingerprint=fingerprint, docs_in=len(batch))
     docs = [item for item in batch if isinstance(item, Document)]
-    staged: list[dict[str, Any]] = []
     held: list[dict[str, Any]] = []
     for item in batch:
         if isinstance(item, ReadFailure):
             held.append(records.failure_record(item, run.run_id))
             report.quarantined += 1
             report.rejected_by_code[item.code] += 1
-    cleaned = parallel.clean(docs, settings.cleaning, stats, settings.dedup, _repairs(spool, index))
-    report.samples = [(site, key, line) for (site, key), line in sorted(cleaned.samples.samples.items())]
-    for doc, result, keys in zip(docs, cleaned.results, cleaned.keys, strict=True):
-        report.removed_by_rule.update(result.removed_by_rule())
-        if result.rejected is None:
-            assert keys is not None  # computed for every accepted result
-            staged.append(records.staged_document(result, keys, run.run_id, run.started_at))
-            report.cleaned += 1
-            continue
-        held.append(records.quarantine_record(result, doc, run.run_id))
-        report.rejected_by_code[result.rejected.code] += 1
-        if is_failure(result.rejected):
-            report.quarantined += 1
-        else:
-            report.rejected += 1
-    output.put_parquet(storage, output.staged_key(run.run_id, fingerprint, "documents.parquet"), staged,
-                       records.STAGED)
+    # cleaned, keyed and turned into rows in a worker process when the pass has a pool
+    staged = parallel.stage(docs, settings.cleaning, stats, settings.dedup, _repairs_file(spool, index),
+                            run.run_id, run.started_at)
+    report.samples = [(site, key, line) for (site, key), line in sorted(staged.samples.samples.items())]
+    report.removed_by_rule.update(staged.removed_by_rule)
+    report.rejected_by_code.update(staged.rejected_by_code)
+    report.cleaned = len(staged.documents)
+    report.rejected += staged.rejected
+    report.quarantined += staged.quarantined
+    held += staged.quarantine
+    output.put_parquet(storage, output.staged_key(run.run_id, fingerprint, "documents.parquet"),
+                       staged.documents, records.STAGED)
     output.put_parquet(storage, output.staged_key(run.run_id, fingerprint, "quarantine.parquet"), held,
                        records.QUARANTINE)
     output.write_json(storage, marker, report.to_dict())
@@ -393,15 +376,14 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
             spool = Path(tmp)
             with parallel.worker_pool(settings.max_workers):  # CPU-bound passes use every core
                 run_stats, total_docs = gather_all(settings, source, spool)
-            stats = run_stats.for_cleaning(settings.cleaning)  # document counts and boilerplate lines only
-            del run_stats
-            progress = RunProgress(total_docs, settings.run_id)
-            add_progress_hook(progress)
-            try:
-                with parallel.worker_pool(settings.max_workers, stats):
+                stats = run_stats.for_cleaning(settings.cleaning)  # document counts and boilerplate lines only
+                del run_stats
+                progress = RunProgress(total_docs, settings.run_id)
+                add_progress_hook(progress)
+                try:
                     reports, samples = clean_all(settings, run, stats, source, spool)
-            finally:
-                remove_progress_hook(progress)
+                finally:
+                    remove_progress_hook(progress)
     finally:
         if close := getattr(source, "close", None):  # fetching sources delete their spool
             close()

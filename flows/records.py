@@ -4,20 +4,17 @@ duplicates and signatures tables. Documented in docs/output.md; bump SCHEMA_VERS
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-from datetime import datetime
-from functools import cache
-from importlib import metadata
 from typing import Any
 
 import pyarrow as pa
 
-from cleaners import CleanResult, Document, is_failure
-from cleaners.dedup import Duplicate, Keys
-from cleaners.sitewide import site_of
+from cleaners.dedup import Duplicate
 
+from .rows import pipeline_version, quarantine_record, sha256, staged_document
 from .sources import ReadFailure
+
+__all__ = ["pipeline_version", "quarantine_record", "sha256", "staged_document"]  # built in the workers
 
 SCHEMA_VERSION = 2
 
@@ -57,52 +54,9 @@ TABLES: dict[str, pa.Schema] = {
 }
 
 
-@cache
-def pipeline_version() -> str:
-    try:
-        return metadata.version("presswash")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def dedup_order(row: dict[str, Any]) -> str:
     """The last tie-break between documents with the same text hash and id (see cleaners.dedup)."""
     return f"{row.get('url') or ''}\x00{row.get('source') or ''}"
-
-
-def staged_document(result: CleanResult, keys: Keys, run_id: str, cleaned_at: datetime) -> dict[str, Any]:
-    """A cleaned document with its duplicate keys and its removals, before the dedup decision."""
-    meta = dict(result.meta)
-    known = {k: meta.pop(k, None) for k in ("title", "author", "date", "language", "site", "sitename")}
-    return {
-        "id": result.id,
-        "url": result.url,
-        "source": result.source,
-        "site": known["site"] or known["sitename"] or site_of(result.url),
-        "title": result.title or known["title"],
-        "author": known["author"],
-        "date": known["date"],
-        "language": known["language"],
-        "text": result.text,
-        "text_sha256": sha256(result.text),
-        "norm_sha256": keys.norm_sha256,
-        "cleaned_at": cleaned_at,
-        "run_id": run_id,
-        "pipeline_version": pipeline_version(),
-        "removed_lines": len(result.removed),
-        "removed_by_rule": sorted(result.removed_by_rule().items()),
-        "encoding_fixes": list(result.encoding_fixes),
-        "flags": list(result.flags),
-        "meta": sorted(meta.items()),
-        "minhash": keys.minhash,
-        "removed_json": json.dumps(
-            [[r.rule_id, r.line_no, r.line, r.reason, r.score] for r in result.removed], ensure_ascii=False
-        ),
-    }
 
 
 def document_row(staged: dict[str, Any]) -> dict[str, Any]:
@@ -126,36 +80,6 @@ def duplicate_row(staged: dict[str, Any], dup: Duplicate) -> dict[str, Any]:
         **{k: staged[k] for k in ("id", "url", "source", "site", "text_sha256", "norm_sha256", "run_id")},
         "kind": dup.kind, "kept_id": dup.kept_id, "kept_run_id": dup.kept_run_id,
         "similarity": dup.similarity,
-    }
-
-
-def _original(doc: Document | None) -> dict[str, Any]:
-    """The input itself, so a quarantined document can be re-processed later: nothing is lost."""
-    if doc is None:
-        return {}
-    if doc.text is not None:
-        return {"input_text": doc.text}
-    payload = doc.html if doc.html is not None else doc.raw
-    if isinstance(payload, str):
-        return {"input_html": payload}
-    if payload is not None:
-        return {"input_b64": base64.b64encode(payload).decode("ascii")}
-    return {}
-
-
-def quarantine_record(result: CleanResult, doc: Document | None, run_id: str) -> dict[str, Any]:
-    assert result.rejected is not None
-    return {
-        "id": result.id,
-        "url": result.url,
-        "source": result.source,
-        "status": "quarantined" if is_failure(result.rejected) else "rejected",
-        "code": result.rejected.code,
-        "message": result.rejected.message,
-        "text": result.text,
-        "removed_by_rule": sorted(result.removed_by_rule().items()),
-        "run_id": run_id,
-        **_original(doc),
     }
 
 

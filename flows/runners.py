@@ -29,6 +29,13 @@ def local_workers() -> int:
     return max(2, os.cpu_count() or 1)
 
 
+def local_threads() -> int:
+    """Threads of the default runner: twice the cores. The flow's tasks mostly wait, on the process pool
+    that cleans (flows.parallel) or on storage; with one batch per core queued at the pool, a worker starts
+    its next batch at once while the task of its last one stages the results."""
+    return 2 * local_workers()
+
+
 def runner_name(runner: str | None, dask_address: str | None = None) -> str:
     """Normalise a runner choice; a Dask address alone means ``dask``."""
     name = (runner or ("dask" if dask_address else DEFAULT_RUNNER)).strip().lower()
@@ -46,7 +53,7 @@ def make_task_runner(
     name = runner_name(runner, dask_address)
     workers = max_workers or local_workers()
     if name == "threads":
-        return ThreadPoolTaskRunner(max_workers=workers)
+        return ThreadPoolTaskRunner(max_workers=max_workers or local_threads())
     if name == "processes":
         return ProcessPoolTaskRunner(max_workers=workers)
     from prefect_dask import DaskTaskRunner

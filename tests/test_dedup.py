@@ -107,3 +107,48 @@ def test_signatures_are_stable_across_calls_and_seeds_matter() -> None:
     text = " ".join(random.Random(0).choice(["alpha", "beta", "gamma", "delta"]) for _ in range(50))
     assert dd.keys(text).minhash == dd.keys(text).minhash
     assert dd.keys(text, dd.DedupConfig(seed=2)).minhash != dd.keys(text).minhash
+
+
+def _reference_signature(text: str, config: dd.DedupConfig) -> bytes:
+    """The MinHash signature as first written (distinct shingles, shift before the minimum): stored
+    signatures are compared across runs, so the fast form in ``dd.keys`` must give exactly these bytes."""
+    import zlib
+
+    import numpy as np
+
+    words = dd.normalise(text)
+    if words:
+        crc = {w: zlib.crc32(w.encode("utf-8")) for w in set(words)}
+        wh = np.fromiter((crc[w] for w in words), dtype=np.uint64, count=len(words))
+        n = min(config.shingle_words, len(wh))
+        m = len(wh) - n + 1
+        acc = np.zeros(m, dtype=np.uint64)
+        for j in range(n):
+            acc = acc * dd._ROLL + wh[j : j + m]
+        hashes = np.unique((acc * dd._FOLD) >> dd._SHIFT)
+    else:
+        hashes = np.zeros(0, dtype=np.uint64)
+    if not len(hashes):
+        return np.full(config.num_perm, 0xFFFFFFFF, dtype="<u4").tobytes()
+    a, b = dd._permutations(config.num_perm, config.seed)
+    return ((a * hashes[None, :] + b) >> dd._SHIFT).min(axis=1).astype("<u4").tobytes()
+
+
+CONFIGS = [dd.DedupConfig(), dd.DedupConfig(shingle_words=3, num_perm=64, seed=7), dd.DedupConfig(shingle_words=1)]
+
+
+def test_signatures_equal_the_reference_on_the_sample_articles() -> None:
+    texts = [clean_text(p.read_text(encoding="utf-8")).text for p in sorted(EXAMPLES.glob("*.txt"))]
+    texts += ["", "a", "one two", "a b c d e", "Ünïcödé ﬁ ＡＢＣ 123 straße", "x " * 50]
+    for config in CONFIGS:
+        for text in texts:
+            assert dd.keys(text, config).minhash == _reference_signature(text, config), text[:60]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab cd-é\nÆ1_ﬁ")), max_size=80))
+def test_signatures_equal_the_reference_on_generated_texts(text: str) -> None:
+    for config in CONFIGS:
+        assert dd.keys(text, config).minhash == _reference_signature(text, config)
+    words = dd.normalise(text)
+    assert list(dd.shingle_hashes(words, 2)) == sorted(set(dd.shingle_hashes(words, 2)))
