@@ -183,30 +183,6 @@ def bands_for(threshold: float, num_perm: int) -> tuple[int, int]:
     return best
 
 
-class _Index:
-    """LSH buckets of kept documents."""
-
-    def __init__(self, config: DedupConfig) -> None:
-        self.bands, self.rows = bands_for(config.threshold, config.num_perm)
-        self.buckets: dict[bytes, list[Candidate]] = {}
-
-    def _band_keys(self, minhash: bytes) -> list[bytes]:
-        """One key per band: the band number (2 bytes) and the band's slice of the signature."""
-        width = 4 * self.rows
-        return [i.to_bytes(2, "little") + minhash[i * width : (i + 1) * width] for i in range(self.bands)]
-
-    def add(self, c: Candidate) -> None:
-        for k in self._band_keys(c.minhash):
-            self.buckets.setdefault(k, []).append(c)
-
-    def query(self, minhash: bytes) -> list[Candidate]:
-        seen: dict[tuple[str, str, str, str], Candidate] = {}
-        for k in self._band_keys(minhash):
-            for c in self.buckets.get(k, ()):
-                seen.setdefault((c.run_id, *c.sort_key), c)
-        return list(seen.values())
-
-
 def decide(
     candidates: Iterable[Candidate], config: DedupConfig | None = None, *, prior: Iterable[Candidate] = ()
 ) -> dict[tuple[str, str, str], Duplicate]:
@@ -216,32 +192,19 @@ def decide(
     so a new document similar to one of them is its duplicate. Among new documents the one with the
     smallest ``(text_sha256, id, order)`` is kept. The same candidates give the same decisions whatever
     their order or grouping.
+
+    Candidates are visited by key (earlier runs first, by run id); each one is the exact duplicate of the
+    first kept document with its normalised text, else the near duplicate of the most similar kept
+    document sharing an LSH band (similarity >= threshold; ties: another run's first, then the smaller
+    key), else kept. ``text_sha256``/``norm_sha256`` are SHA-256 hex digests. Large runs use
+    ``dedup_table.CandidateTable`` directly (signatures outside memory, decisions by position).
     """
+    from .dedup_table import CandidateTable  # it imports this module
+
     config = config or DedupConfig()
-    decisions: dict[tuple[str, str, str], Duplicate] = {}
-    if not config.enabled:
-        return decisions
-    exact: dict[str, Candidate] = {}
-    index = _Index(config)
-    check_near = config.near
-
-    def keep(c: Candidate) -> None:
-        exact.setdefault(c.norm_sha256, c)
-        if check_near and c.minhash:
-            index.add(c)
-
-    for c in sorted(prior, key=lambda c: (c.run_id, *c.sort_key)):
-        keep(c)
-    for c in sorted(candidates, key=lambda c: c.sort_key):
-        if (same := exact.get(c.norm_sha256)) is not None:
-            decisions[c.sort_key] = Duplicate(same.id, same.run_id, "exact", 1.0)
-            continue
-        if check_near and c.minhash:
-            scored = [(similarity(c.minhash, k.minhash), k) for k in index.query(c.minhash)]
-            near = [(s, k) for s, k in scored if s >= config.threshold]
-            if near:
-                s, k = min(near, key=lambda sk: (-sk[0], sk[1].run_id == c.run_id, sk[1].sort_key))
-                decisions[c.sort_key] = Duplicate(k.id, k.run_id, "near", round(s, 4))
-                continue
-        keep(c)
-    return decisions
+    table = CandidateTable(config)
+    new = [table.add_candidate(c) for c in candidates]
+    for c in prior:
+        table.add_candidate(c, prior=True)
+    table.decide()
+    return {table.sort_key(p): dup for p in new if (dup := table.duplicate(p)) is not None}

@@ -23,7 +23,9 @@ import hashlib
 import importlib.abc
 import io
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -167,8 +169,10 @@ class ShardWriter:
     """Writes rows of one table into shards of about ``target_bytes`` (uncompressed estimate) each.
 
     Rows are held as Python dicts only in chunks of about ``CHUNK_BYTES``: each full chunk is turned into
-    its compact form (an Arrow table, or encoded JSON lines) at once, so a 64 MB shard costs about its
-    own size in memory, not the several times more its rows would as dicts.
+    its compact form at once and spooled to a local temporary file (Arrow IPC record batches, or the
+    gzip stream of the JSON lines), so the writers of a run hold almost nothing in memory until a shard
+    is complete; then only that shard is read back (memory-mapped) and encoded. The bytes are the same as
+    encoding the shard's rows at once (one Arrow chunk per compacted chunk, as before; tests/test_output.py).
     """
 
     CHUNK_BYTES = 4 * 2**20
@@ -181,11 +185,10 @@ class ShardWriter:
         self.target_bytes = max(1, target_bytes)
         self.rows: list[dict[str, Any]] = []
         self.chunk_size = 0
-        self.parts: list[pa.Table] = []
-        self.lines: list[bytes] = []
         self.count = 0
         self.size = 0
         self.shards: list[dict[str, Any]] = []
+        self._spool: _Spool | None = None
 
     def add(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
@@ -199,26 +202,71 @@ class ShardWriter:
             self._compact()
 
     def _compact(self) -> None:
-        if self.fmt == "parquet":
-            self.parts.append(pa.Table.from_pylist(self.rows, schema=self.schema))
-        else:
-            self.lines += [jsonl_line(row, self.schema) for row in self.rows]
+        if self._spool is None:
+            self._spool = _Spool(self.schema, self.fmt)
+        self._spool.write(self.rows)
         self.rows, self.chunk_size = [], 0
 
     def flush(self) -> None:
         if not self.count:
             return
         self._compact()
+        assert self._spool is not None
         key = f"{self.prefix}/{self.table}/part-{len(self.shards):05d}.{EXTENSIONS[self.fmt]}"
-        data = parquet_bytes(pa.concat_tables(self.parts)) if self.fmt == "parquet" else gzip_lines(self.lines)
+        data = self._spool.finish()
+        self._spool = None
         self.storage.put(key, data)
         self.shards.append({"key": key, "rows": self.count, "bytes": len(data),
                             "sha256": hashlib.sha256(data).hexdigest()})
-        self.parts, self.lines, self.count, self.size = [], [], 0, 0
+        self.count, self.size = 0, 0
 
     def close(self) -> list[dict[str, Any]]:
         self.flush()
         return self.shards
+
+
+class _Spool:
+    """One shard's compacted chunks in a local temporary file, removed when the shard is encoded."""
+
+    def __init__(self, schema: pa.Schema, fmt: str) -> None:
+        self.schema, self.fmt = schema, fmt
+        fd, self.path = tempfile.mkstemp(prefix="presswash-shard-")
+        os.close(fd)
+        self.sink: Any = None
+        self.gz: gzip.GzipFile | None = None
+        if fmt == "parquet":
+            self.sink = pa.OSFile(self.path, "wb")
+            self.ipc = pa.ipc.new_stream(self.sink, schema)
+        else:
+            self.sink = open(self.path, "wb")  # noqa: SIM115 (closed in finish)
+            # as gzip_lines writes: no file name, mtime 0, level 1, one write per line
+            self.gz = gzip.GzipFile(filename="", fileobj=self.sink, mode="wb", mtime=0, compresslevel=1)
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        if self.gz is not None:
+            for row in rows:
+                self.gz.write(jsonl_line(row, self.schema))
+        else:
+            for batch in pa.Table.from_pylist(rows, schema=self.schema).to_batches():
+                self.ipc.write_batch(batch)
+
+    def finish(self) -> bytes:
+        """The shard's bytes (the file is removed)."""
+        try:
+            if self.gz is not None:
+                self.gz.close()
+                self.sink.close()
+                with open(self.path, "rb") as f:
+                    return f.read()
+            self.ipc.close()
+            self.sink.close()
+            with pa.memory_map(self.path) as source:
+                table = pa.ipc.open_stream(source).read_all()
+                data = parquet_bytes(table)
+                del table
+            return data
+        finally:
+            os.remove(self.path)
 
 
 # --- staging --------------------------------------------------------------------------------------------
@@ -246,6 +294,14 @@ def put_parquet(storage: Storage, key: str, rows: list[dict[str, Any]], schema: 
 def get_rows(storage: Storage, key: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = pq.read_table(io.BytesIO(storage.get(key)), columns=columns).to_pylist()
     return rows
+
+
+def iter_rows(storage: Storage, key: str, columns: list[str] | None = None, batch_rows: int = 4096
+              ) -> Iterator[dict[str, Any]]:
+    """The rows of a Parquet object a few thousand at a time (a whole shard as dicts is several times
+    its size in memory)."""
+    for batch in pq.ParquetFile(io.BytesIO(storage.get(key))).iter_batches(batch_rows, columns=columns):
+        yield from batch.to_pylist()
 
 
 def delete_prefix(storage: Storage, prefix: str) -> None:

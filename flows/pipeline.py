@@ -31,12 +31,14 @@ from prefect.utilities.annotations import quote
 
 from cleaners import Config, Document, SiteLineStats
 from cleaners import dedup as dd
+from cleaners.dedup_table import CandidateTable
 
-from . import output, parallel, records, runners
+from . import memory, output, parallel, records, runners
 from .credentials import resolve_s3_options
 from .report import RunProgress, publish_run_report
 from .retries import STORAGE_RETRIES, log_failed_batch
 from .settings import RunSettings, new_run_id
+from .signatures import FileSignatures
 from .sitestats import CompactStats, RunSiteStats, learned_lines
 from .sources import FetchOptions, FieldMap, ReadFailure, Source, open_source
 from .storage import Storage, open_storage
@@ -191,32 +193,35 @@ def _staged(storage: Storage, run: Run, report: BatchReport, name: str, cols: li
 
 
 @task(name="decide-duplicates", cache_policy=NO_CACHE, **STORAGE_RETRIES)
-def decide_duplicates(
-    settings: RunSettings, run: Run, reports: list[BatchReport]
-) -> dict[DupKey, dd.Duplicate]:
-    """One decision over every document of the run and the signatures of earlier completed runs."""
+def decide_duplicates(settings: RunSettings, run: Run, reports: list[BatchReport]) -> CandidateTable:
+    """One decision over every document of the run and the signatures of earlier completed runs.
+
+    The run's documents are added first, in staged order, so a document's position in the table is its
+    place in the staged batches (``write_tables`` reads them in the same order). Signatures are spooled
+    to a local file while deciding: the table keeps ~300 bytes per document.
+    """
     storage = open_storage(settings.dest, settings.s3)
     seen: Counter[DupKey] = Counter()
     cols = ["id", "url", "source", "text_sha256", "norm_sha256", "minhash"]
-    candidates = [
-        dd.Candidate(id=key[1], text_sha256=key[0], norm_sha256=row["norm_sha256"], minhash=row["minhash"],
-                     run_id=run.run_id, order=key[2])
-        for report in reports
-        for key, row in _keyed(_staged(storage, run, report, "documents.parquet", cols), seen)
-    ]
-    prior = [
-        dd.Candidate(id=row["id"], text_sha256=row["text_sha256"], norm_sha256=row["norm_sha256"],
-                     minhash=row["minhash"], run_id=row["run_id"])
-        for entry in output.completed_runs(storage) if entry["run_id"] != run.run_id
-        for shard in output.iter_shards(output.read_json(storage, entry["manifest"]), "signatures")
-        for row in output.get_rows(storage, shard["key"])
-    ]
-    return dd.decide(candidates, settings.dedup, prior=prior)
+    with FileSignatures(4 * settings.dedup.num_perm) as store:
+        table = CandidateTable(settings.dedup, store)
+        for report in reports:
+            for key, row in _keyed(_staged(storage, run, report, "documents.parquet", cols), seen):
+                table.add(key[1], key[0], row["norm_sha256"], row["minhash"] or b"", run.run_id, key[2])
+        for entry in output.completed_runs(storage):
+            if entry["run_id"] == run.run_id:
+                continue
+            for shard in output.iter_shards(output.read_json(storage, entry["manifest"]), "signatures"):
+                for row in output.iter_rows(storage, shard["key"]):
+                    table.add(row["id"], row["text_sha256"], row["norm_sha256"], row["minhash"] or b"",
+                              row["run_id"], prior=True)
+        table.decide()  # the signatures are not read after this
+    return table
 
 
 @task(name="write-tables", cache_policy=NO_CACHE, **STORAGE_RETRIES)
 def write_tables(
-    settings: RunSettings, run: Run, reports: list[BatchReport], decisions: dict[DupKey, dd.Duplicate]
+    settings: RunSettings, run: Run, reports: list[BatchReport], decisions: CandidateTable
 ) -> dict[str, Any]:
     """Final shards, in input order; deterministic names and bytes, so a retry or resume rewrites the same."""
     storage = open_storage(settings.dest, settings.s3)
@@ -228,10 +233,12 @@ def write_tables(
     w = {t: writer(t) for t in ("documents", "removals", "duplicates", "quarantine")}
     w["signatures"] = writer("signatures", "parquet")
     kinds: Counter[str] = Counter()
-    seen: Counter[DupKey] = Counter()
+    position = 0  # in decide_duplicates' table: the same staged rows in the same order
     for report in reports:
-        for key, row in _keyed(_staged(storage, run, report, "documents.parquet"), seen):
-            if (dup := decisions.get(key)) is not None:
+        for row in _staged(storage, run, report, "documents.parquet"):
+            dup = decisions.duplicate(position)
+            position += 1
+            if dup is not None:
                 w["duplicates"].add(records.duplicate_row(row, dup))
                 kinds[dup.kind] += 1
                 continue
@@ -326,6 +333,7 @@ def clean_all(
             samples.sample(site, key, line)
         report.samples = []
         reports.append(report)
+        memory.trim()  # the batch's buffers were freed on several threads' arenas
         done_docs += report.docs_in
         for hook in list(_progress_hooks):
             hook(done_docs, len(reports))
@@ -352,6 +360,7 @@ def gather_all(settings: RunSettings, source: Source, spool: Path) -> tuple[RunS
         if len(pending) >= settings.max_workers * 2:
             i, future = pending.pop(0)
             stats.add(future.result(), str(i))
+            memory.trim()
     for i, future in pending:
         stats.add(future.result(), str(i))
     return stats, total_docs
@@ -361,6 +370,7 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
     """The flow's body, callable with a ready RunSettings (the CLI uses this through ``clean_articles``)."""
     logger = get_run_logger()
     t0 = time.perf_counter()
+    memory.tune()  # before the worker processes start: they inherit it
     storage = open_storage(settings.dest, settings.s3, create=True)
     if storage.exists(output.index_key(settings.run_id)):  # a completed run: nothing to do, nothing written
         entry = output.read_json(storage, output.index_key(settings.run_id))
@@ -388,8 +398,10 @@ def run_pipeline(settings: RunSettings) -> dict[str, Any]:
         if close := getattr(source, "close", None):  # fetching sources delete their spool
             close()
     learned = learned_lines(stats.boilerplate(settings.cleaning), samples)
+    memory.trim()
     decisions = decide_duplicates(settings, run, opaque(reports))
     written = write_tables(settings, run, opaque(reports), opaque(decisions))
+    del decisions
     manifest = write_manifest(settings, run, opaque(reports), written, opaque(learned))
     publish_run(settings, run, manifest)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from test_pipeline import article, edit
 
 from cleaners import clean_text
 from cleaners import dedup as dd
+from cleaners import dedup_table as dd_table
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
 
@@ -152,3 +155,121 @@ def test_signatures_equal_the_reference_on_generated_texts(text: str) -> None:
         assert dd.keys(text, config).minhash == _reference_signature(text, config)
     words = dd.normalise(text)
     assert list(dd.shingle_hashes(words, 2)) == sorted(set(dd.shingle_hashes(words, 2)))
+
+
+# --- the compact decision (cleaners/dedup_table.py) against the first implementation --------------------
+
+class _ReferenceIndex:
+    """LSH buckets of kept documents, as first written (Python objects per band)."""
+
+    def __init__(self, config: dd.DedupConfig) -> None:
+        self.bands, self.rows = dd.bands_for(config.threshold, config.num_perm)
+        self.buckets: dict[bytes, list[dd.Candidate]] = {}
+
+    def _band_keys(self, minhash: bytes) -> list[bytes]:
+        width = 4 * self.rows
+        return [i.to_bytes(2, "little") + minhash[i * width : (i + 1) * width] for i in range(self.bands)]
+
+    def add(self, c: dd.Candidate) -> None:
+        for k in self._band_keys(c.minhash):
+            self.buckets.setdefault(k, []).append(c)
+
+    def query(self, minhash: bytes) -> list[dd.Candidate]:
+        seen: dict[tuple[str, str, str, str], dd.Candidate] = {}
+        for k in self._band_keys(minhash):
+            for c in self.buckets.get(k, ()):
+                seen.setdefault((c.run_id, *c.sort_key), c)
+        return list(seen.values())
+
+
+def reference_decide(
+    candidates: list[dd.Candidate], config: dd.DedupConfig | None = None, *, prior: list[dd.Candidate] = ()
+) -> dict[tuple[str, str, str], dd.Duplicate]:
+    """``dd.decide`` as first written: the definition the compact implementation must reproduce."""
+    config = config or dd.DedupConfig()
+    decisions: dict[tuple[str, str, str], dd.Duplicate] = {}
+    if not config.enabled:
+        return decisions
+    exact: dict[str, dd.Candidate] = {}
+    index = _ReferenceIndex(config)
+
+    def keep(c: dd.Candidate) -> None:
+        exact.setdefault(c.norm_sha256, c)
+        if config.near and c.minhash:
+            index.add(c)
+
+    for c in sorted(prior, key=lambda c: (c.run_id, *c.sort_key)):
+        keep(c)
+    for c in sorted(candidates, key=lambda c: c.sort_key):
+        if (same := exact.get(c.norm_sha256)) is not None:
+            decisions[c.sort_key] = dd.Duplicate(same.id, same.run_id, "exact", 1.0)
+            continue
+        if config.near and c.minhash:
+            scored = [(dd.similarity(c.minhash, k.minhash), k) for k in index.query(c.minhash)]
+            near = [(s, k) for s, k in scored if s >= config.threshold]
+            if near:
+                s, k = min(near, key=lambda sk: (-sk[0], sk[1].run_id == c.run_id, sk[1].sort_key))
+                decisions[c.sort_key] = dd.Duplicate(k.id, k.run_id, "near", round(s, 4))
+                continue
+        keep(c)
+    return decisions
+
+
+def _random_candidates(seed: int, config: dd.DedupConfig) -> tuple[list[dd.Candidate], list[dd.Candidate]]:
+    """A mix that exercises every branch: exact and near copies, chains of edits, identical texts under
+    equal and different ids, prior runs (one with signatures of another length), shared ids and orders."""
+    rng = random.Random(seed)
+    bases = [article(100 + seed * 10 + i, paragraphs=rng.randint(1, 4)) for i in range(6)]
+    texts = list(bases)
+    for _ in range(30):
+        t = rng.choice(texts)
+        texts.append(rng.choice([edit(t, rng.randrange(50)), t, t.upper(), t + " ", t.replace(" ", "  ", 3)]))
+
+    def make(text: str, run_id: str, order: str, other: dd.DedupConfig = config) -> dd.Candidate:
+        k = dd.keys(text, other)
+        doc_id = f"id{rng.randrange(12)}"
+        return dd.Candidate(doc_id, hashlib.sha256(text.encode()).hexdigest(), k.norm_sha256, k.minhash,
+                            run_id, order)
+
+    new = [make(rng.choice(texts), "run-new", rng.choice(["", "u1", "u2"]) + f"\x00{i}") for i in range(40)]
+    short = dd.DedupConfig(num_perm=64)
+    prior = [make(rng.choice(texts), rng.choice(["run-a", "run-b"]), "") for _ in range(8)]
+    prior += [make(rng.choice(texts), "run-c", "", short) for _ in range(3)]
+    return new, prior
+
+
+@pytest.mark.parametrize("config", [dd.DedupConfig(), dd.DedupConfig(threshold=0.5),
+                                    dd.DedupConfig(threshold=0.95, num_perm=64), dd.DedupConfig(near=False)])
+def test_compact_decision_equals_the_reference(config: dd.DedupConfig) -> None:
+    kinds: Counter[str] = Counter()
+    for seed in range(12):
+        new, prior = _random_candidates(seed, config)
+        expected = reference_decide(new, config, prior=prior)
+        assert dd.decide(new, config, prior=prior) == expected
+        assert dd.decide(list(reversed(new)), config, prior=list(reversed(prior))) == expected
+        kinds.update(d.kind for d in expected.values())
+    assert kinds["exact"] > 50
+    assert kinds["near"] > (20 if config.near and config.threshold <= 0.8 else -1)
+
+
+def test_compact_decision_by_position_with_another_store() -> None:
+    class Counting(dd_table.MemorySignatures):
+        reads = 0
+
+        def read(self, index: int, count: int = 1) -> bytes:
+            Counting.reads += 1
+            return super().read(index, count)
+
+    config = dd.DedupConfig()
+    new, prior = _random_candidates(99, config)
+    table = dd_table.CandidateTable(config, Counting(4 * config.num_perm))
+    positions = [table.add_candidate(c) for c in new] + [table.add_candidate(c, prior=True) for c in prior]
+    table.decide()
+    got = {new[p].sort_key: dup for p in positions[: len(new)] if (dup := table.duplicate(p)) is not None}
+    assert got == reference_decide(new, config, prior=prior) and Counting.reads > 0
+    assert all(table.duplicate(p) is None for p in positions[len(new):])  # earlier runs' documents stay
+
+
+def test_digests_must_be_sha256_hex() -> None:
+    with pytest.raises(ValueError):
+        dd.decide([dd.Candidate("a", "not-a-digest", "0" * 64, b"")])

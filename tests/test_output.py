@@ -98,3 +98,62 @@ def test_arrow_filesystem_for_local_and_s3(tmp_path: Path) -> None:
     assert fs.type_name == "local" and base == str(tmp_path.resolve())
     fs, base = arrow_filesystem("s3://bucket/some/prefix/", S3Options(endpoint_url="http://127.0.0.1:9"))
     assert fs.type_name == "s3" and base == "bucket/some/prefix"
+
+
+def _reference_shards(rows: list[dict[str, Any]], fmt: str, target: int, chunk: int) -> list[bytes]:
+    """Shard bytes as ShardWriter made them when it held compacted chunks in memory (the definition)."""
+    shards, parts, lines, pending = [], [], [], []
+    size = chunk_size = count = 0
+
+    def compact() -> None:
+        nonlocal pending, chunk_size
+        if fmt == "parquet":
+            parts.append(output.pa.Table.from_pylist(pending, schema=records.DOCUMENTS))
+        else:
+            lines.extend(output.jsonl_line(r, records.DOCUMENTS) for r in pending)
+        pending, chunk_size = [], 0
+
+    def flush() -> None:
+        nonlocal parts, lines, count, size
+        if not count:
+            return
+        compact()
+        shards.append(output.parquet_bytes(output.pa.concat_tables(parts)) if fmt == "parquet"
+                      else output.gzip_lines(lines))
+        parts, lines, count, size = [], [], 0, 0
+
+    for row in rows:
+        pending.append(row)
+        n = output.row_size(row)
+        size, chunk_size, count = size + n, chunk_size + n, count + 1
+        if size >= target:
+            flush()
+        elif chunk_size >= chunk:
+            compact()
+    flush()
+    return shards
+
+
+@pytest.mark.parametrize("fmt", output.FORMATS)
+@pytest.mark.parametrize(("rows_n", "chunk_rows", "shard_rows"),
+                         [(11, 2, 100), (12, 3, 5), (9, 3, 100), (7, 1, 3)])
+def test_spooled_shards_are_byte_identical_to_in_memory_ones(
+    tmp_path: Path, fmt: str, rows_n: int, chunk_rows: int, shard_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks spooled to disk (Arrow IPC / a gzip stream) give the bytes the in-memory writer gave, also
+    when the last chunk is compacted just before the shard is closed (an empty last chunk)."""
+    rows = [doc_row(i, text=f"text {i} " * 50) for i in range(rows_n)]
+    for i in range(0, rows_n, 4):
+        rows[i]["author"], rows[i]["meta"] = f"A{i}", []
+    size = output.row_size(rows[0])
+    monkeypatch.setattr(output.ShardWriter, "CHUNK_BYTES", chunk_rows * size)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(output.tempfile, "tempdir", str(spool))
+    storage = LocalStorage(tmp_path / "out")
+    writer = output.ShardWriter(storage, "runs/x", "documents", records.DOCUMENTS, fmt, shard_rows * size)
+    for row in rows:
+        writer.add(row)
+    got = [storage.get(s["key"]) for s in writer.close()]
+    assert got == _reference_shards(rows, fmt, shard_rows * size, chunk_rows * size)
+    assert not list(spool.iterdir())  # spool files are removed once their shard is written

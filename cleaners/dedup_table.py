@@ -1,0 +1,328 @@
+"""The duplicate decision of ``cleaners.dedup.decide`` over columns instead of objects, for large runs.
+
+``dedup.decide`` as first written held one ``Candidate`` per document (~1 kB with its signature) and an LSH
+index of Python objects (21 bucket entries per kept document, ~4 kB): ~1 GB for 200,000 documents.
+``CandidateTable`` holds per document ~250 bytes in flat buffers (raw digests, id and order as UTF-8, small
+integers); the signatures go to a ``SignatureStore`` (in memory here; the flow spools them to a local file)
+and are read back only to compute the band hashes once and to verify a pair. While deciding it adds, per
+document with a signature, ~170 bytes of band hashes (freed once grouped) and ~90 bytes of LSH groups.
+
+The decisions are exactly ``decide``'s (tests/test_dedup.py compares both with the first implementation,
+kept there as the reference): the same visiting order, the same exact index (first kept document per
+normalised text), candidates = kept documents sharing at least one LSH band (band hashes only find them;
+the band itself is then compared value for value), the same similarity and the same tie-breaks. Documents
+are then referred to by their position (the order of ``add``), not by key.
+
+Pure: no I/O here; the store decides where signatures live.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .dedup import Candidate, DedupConfig, Duplicate
+
+EXACT, NEAR = 1, 2
+_K1 = np.uint64(0x9E3779B97F4A7C15)
+_K2 = np.uint64(0xBF58476D1CE4E5B9)
+_S29 = np.uint64(29)
+_CHUNK = 8192
+"""Signatures read at once when hashing bands (4 MB with 128 values)."""
+
+
+class SignatureStore(Protocol):
+    """Fixed-width signature records, appended in order and read back by number."""
+
+    def append(self, signature: bytes) -> None: ...
+
+    def read(self, index: int, count: int = 1) -> bytes:
+        """Records ``index`` .. ``index + count - 1``, concatenated."""
+        ...
+
+
+class MemorySignatures:
+    """Signatures in one ``bytearray`` (the default: small decisions, tests)."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.data = bytearray()
+
+    def append(self, signature: bytes) -> None:
+        self.data += signature
+
+    def read(self, index: int, count: int = 1) -> bytes:
+        return bytes(self.data[index * self.width : (index + count) * self.width])
+
+
+def _digest(value: str, what: str) -> bytes:
+    """A lower-case SHA-256 hex digest as its 32 bytes (same order: hex digits sort like the bytes)."""
+    if len(value) != 64 or value != value.lower():
+        raise ValueError(f"{what} must be a lower-case SHA-256 hex digest, not {value!r}")
+    return bytes.fromhex(value)
+
+
+class CandidateTable:
+    """The documents of one decision (``add``), then ``decide``, then ``duplicate(position)`` per document."""
+
+    def __init__(self, config: DedupConfig, store: SignatureStore | None = None) -> None:
+        self.config = config
+        self.width = 4 * config.num_perm
+        self.store = store if store is not None else MemorySignatures(self.width)
+        self.n = 0
+        self._text = bytearray()   # 32 bytes per document: text_sha256
+        self._norm = bytearray()   # 32 bytes per document: norm_sha256
+        self._strings = bytearray()  # id and order, UTF-8, back to back
+        self._ends = array("q")    # end of each document's id, then of its order, in _strings
+        self._run = array("i")     # index into run_ids
+        self._prior = bytearray()  # 1: published by an earlier run (always kept)
+        self._sig = array("i")     # record number in store, -1: no usable signature
+        self._signatures = 0
+        self.run_ids: list[str] = []
+        self._run_codes: dict[str, int] = {}
+        self.dup_of = np.zeros(0, dtype=np.int32)
+        self.kind = np.zeros(0, dtype=np.int8)
+        self.matches = np.zeros(0, dtype=np.int32)
+
+    # --- input ------------------------------------------------------------------------------------------
+
+    def add(self, id: str, text_sha256: str, norm_sha256: str, minhash: bytes, run_id: str = "",
+            order: str = "", prior: bool = False) -> int:
+        """One document; returns its position. ``prior``: published by an earlier run."""
+        self._text += _digest(text_sha256, "text_sha256")
+        self._norm += _digest(norm_sha256, "norm_sha256")
+        for s in (id, order):
+            self._strings += s.encode("utf-8", "surrogatepass")
+            self._ends.append(len(self._strings))
+        code = self._run_codes.setdefault(run_id, len(self.run_ids))
+        if code == len(self.run_ids):
+            self.run_ids.append(run_id)
+        self._run.append(code)
+        self._prior.append(1 if prior else 0)
+        # a signature of another length is never similar (dedup.similarity: 0.0), so it is not indexed
+        if self.config.near and len(minhash) == self.width:
+            self.store.append(minhash)
+            self._sig.append(self._signatures)
+            self._signatures += 1
+        else:
+            self._sig.append(-1)
+        self.n += 1
+        return self.n - 1
+
+    def add_candidate(self, c: Candidate, prior: bool = False) -> int:
+        return self.add(c.id, c.text_sha256, c.norm_sha256, c.minhash, c.run_id, c.order, prior)
+
+    def _str(self, i: int) -> str:
+        start = self._ends[i - 1] if i else 0
+        return self._strings[start : self._ends[i]].decode("utf-8", "surrogatepass")
+
+    def id(self, position: int) -> str:
+        return self._str(2 * position)
+
+    def order(self, position: int) -> str:
+        return self._str(2 * position + 1)
+
+    def sort_key(self, position: int) -> tuple[str, str, str]:
+        return (bytes(self._text[32 * position : 32 * position + 32]).hex(), self.id(position),
+                self.order(position))
+
+    # --- orders -----------------------------------------------------------------------------------------
+
+    def _sorted(self, first: np.ndarray, last: np.ndarray | None) -> np.ndarray:
+        """Positions sorted by (``first``, text_sha256, id, order, ``last``); stable otherwise."""
+        text = np.frombuffer(self._text, dtype=">u8").reshape(self.n, 4)
+        keys = ([] if last is None else [last]) + [text[:, 3], text[:, 2], text[:, 1], text[:, 0], first]
+        idx = np.lexsort(keys)
+        # equal text hashes (identical texts) are rare: sort those runs by (id, order) in Python
+        a, b = text[idx], first[idx]
+        same = np.flatnonzero((a[1:] == a[:-1]).all(axis=1) & (b[1:] == b[:-1]))
+        if len(same):
+            out = idx.tolist()
+            for start, stop in _runs(same):
+                run = out[start:stop]
+                run.sort(key=lambda p: (self.id(p), self.order(p)))  # stable: ``last`` breaks full ties
+                out[start:stop] = run
+            idx = np.array(out, dtype=np.int64)
+        return idx
+
+    def _visit_order(self) -> np.ndarray:
+        """``decide``'s order: earlier runs' documents by (run id, key), then this run's by key."""
+        prior = np.frombuffer(self._prior, dtype=np.uint8).astype(bool)
+        names = sorted(set(self.run_ids))
+        rank = np.array([names.index(r) for r in self.run_ids], dtype=np.int64)
+        first = np.where(prior, rank[np.frombuffer(self._run, dtype=np.int32)], len(names))
+        return self._sorted(first, None)
+
+    # --- the decision -----------------------------------------------------------------------------------
+
+    def decide(self) -> None:
+        """Decide every document: ``dup_of`` (position kept instead, or -1), ``kind``, ``matches``."""
+        n, config = self.n, self.config
+        self.dup_of = np.full(n, -1, dtype=np.int32)
+        self.kind = np.zeros(n, dtype=np.int8)
+        self.matches = np.zeros(n, dtype=np.int32)
+        if not config.enabled or not n:
+            return
+        visit = self._visit_order()
+        visit_rank = np.empty(n, dtype=np.int64)
+        visit_rank[visit] = np.arange(n)
+        # tie-break between equally similar kept documents: their key, then their visiting order
+        by_key = self._sorted(np.zeros(n, dtype=np.int64), visit_rank)
+        key_rank = np.empty(n, dtype=np.int64)
+        key_rank[by_key] = np.arange(n)
+        del by_key
+        norm_group = _groups(np.frombuffer(self._norm, dtype=">u8").reshape(n, 4))
+        first_kept = np.full(int(norm_group.max()) + 1, -1, dtype=np.int64)
+        prior = np.frombuffer(self._prior, dtype=np.uint8)
+        run = np.frombuffer(self._run, dtype=np.int32)
+        sig = np.frombuffer(self._sig, dtype=np.int32)
+        lsh = _Lsh(self, sig, visit_rank) if config.near and self._signatures else None
+        for p in visit.tolist():
+            if not prior[p]:
+                same = first_kept[norm_group[p]]
+                if same >= 0:
+                    self.dup_of[p], self.kind[p], self.matches[p] = same, EXACT, config.num_perm
+                    continue
+                if lsh is not None and sig[p] >= 0:
+                    found = lsh.best(p, run, key_rank)
+                    if found is not None:
+                        self.dup_of[p], self.kind[p], self.matches[p] = found[0], NEAR, found[1]
+                        continue
+            if first_kept[norm_group[p]] < 0:
+                first_kept[norm_group[p]] = p
+            if lsh is not None and sig[p] >= 0:
+                lsh.keep(p)
+
+    def duplicate(self, position: int) -> Duplicate | None:
+        """The decision for one document: None when it is kept."""
+        from .dedup import Duplicate
+
+        kept = int(self.dup_of[position])
+        if kept < 0:
+            return None
+        if self.kind[position] == EXACT:
+            return Duplicate(self.id(kept), self.run_ids[self._run[kept]], "exact", 1.0)
+        s = float(self.matches[position]) / self.config.num_perm
+        return Duplicate(self.id(kept), self.run_ids[self._run[kept]], "near", round(s, 4))
+
+    def duplicates(self) -> Iterator[tuple[int, Duplicate]]:
+        for position in np.flatnonzero(self.dup_of >= 0).tolist():
+            dup = self.duplicate(position)
+            assert dup is not None
+            yield position, dup
+
+
+class _Lsh:
+    """LSH groups: per band, the documents with equal band hashes, in visiting order; only groups of two or
+    more. A query walks the groups of the document's bands and keeps the members already kept."""
+
+    def __init__(self, table: CandidateTable, sig: np.ndarray, visit_rank: np.ndarray) -> None:
+        from .dedup import bands_for
+
+        config = table.config
+        self.store, self.num_perm = table.store, config.num_perm
+        self.threshold = config.threshold
+        self.bands, self.rows = bands_for(config.threshold, config.num_perm)
+        self.sig = sig
+        docs = np.flatnonzero(sig >= 0)  # positions with a signature; sig[docs] == 0, 1, 2, ...
+        hashes = _band_hashes(table.store, len(docs), self.num_perm, self.bands, self.rows)
+        order = np.argsort(visit_rank[docs], kind="stable")
+        self.groups = np.full((table.n, self.bands), -1, dtype=np.int32)
+        starts: list[np.ndarray] = []
+        members: list[np.ndarray] = []
+        total = offset = 0
+        for b in range(self.bands):
+            h = hashes[order, b]
+            idx = np.argsort(h, kind="stable")  # equal hashes stay in visiting order
+            sh = h[idx]
+            new = np.ones(len(sh), dtype=bool)
+            new[1:] = sh[1:] != sh[:-1]
+            gid = np.cumsum(new) - 1
+            size = np.bincount(gid)
+            shared = size[gid] > 1
+            local = np.unique(gid[shared], return_inverse=True)[1].reshape(-1)
+            pos = docs[order[idx[shared]]]
+            self.groups[pos, b] = total + local
+            first = np.ones(len(local), dtype=bool)
+            first[1:] = local[1:] != local[:-1]
+            starts.append(np.flatnonzero(first) + offset)
+            members.append(pos.astype(np.int32))
+            offset += len(pos)
+            total += int(local.max()) + 1 if len(local) else 0
+        del hashes
+        self.members = np.concatenate(members) if members else np.zeros(0, dtype=np.int32)
+        self.starts = np.append(np.concatenate(starts), len(self.members)).astype(np.int64)
+        self.kept_in = np.zeros(table.n, dtype=bool)
+
+    def keep(self, p: int) -> None:
+        self.kept_in[p] = True
+
+    def _signature(self, p: int) -> np.ndarray:
+        return np.frombuffer(self.store.read(int(self.sig[p])), dtype="<u4")
+
+    def best(self, p: int, run: np.ndarray, key_rank: np.ndarray) -> tuple[int, int] | None:
+        """The kept document ``p`` is a near-duplicate of, with the number of equal signature values."""
+        gs = self.groups[p]
+        gs = gs[gs >= 0]
+        if not len(gs):
+            return None
+        found = np.concatenate([self.members[self.starts[g] : self.starts[g + 1]] for g in gs.tolist()])
+        found = np.unique(found[self.kept_in[found]])
+        if not len(found):
+            return None
+        mine = self._signature(p)
+        theirs = np.frombuffer(b"".join(self.store.read(int(self.sig[k])) for k in found.tolist()),
+                               dtype="<u4").reshape(len(found), self.num_perm)
+        span = self.bands * self.rows
+        a = theirs[:, :span].reshape(len(found), self.bands, self.rows)
+        shares_band = (a == mine[:span].reshape(self.bands, self.rows)).all(axis=2).any(axis=1)
+        equal = np.count_nonzero(theirs == mine, axis=1)
+        ok = shares_band & (equal.astype(np.float64) / self.num_perm >= self.threshold)
+        if not ok.any():
+            return None
+        found, equal = found[ok], equal[ok]
+        same_run = run[found] == run[p]
+        i = np.lexsort((key_rank[found], same_run, -equal))[0]
+        return int(found[i]), int(equal[i])
+
+
+def _band_hashes(store: SignatureStore, count: int, num_perm: int, bands: int, rows: int) -> np.ndarray:
+    """A 64-bit hash per band of every stored signature (equal bands, equal hashes; the converse is
+    checked when verifying)."""
+    out = np.empty((count, bands), dtype=np.uint64)
+    for start in range(0, count, _CHUNK):
+        m = min(_CHUNK, count - start)
+        sigs = np.frombuffer(store.read(start, m), dtype="<u4").reshape(m, num_perm)
+        v = sigs[:, : bands * rows].reshape(m, bands, rows).astype(np.uint64)
+        h = np.broadcast_to((np.arange(bands, dtype=np.uint64) + np.uint64(1)) * _K1, (m, bands)).copy()
+        for r in range(rows):
+            h = (h ^ v[:, :, r]) * _K2
+            h ^= h >> _S29
+        out[start : start + m] = h
+    return out
+
+
+def _groups(rows: np.ndarray) -> np.ndarray:
+    """Group number per row of a 2-D array (equal rows, equal numbers)."""
+    idx = np.lexsort(rows.T[::-1])
+    s = rows[idx]
+    new = np.ones(len(s), dtype=bool)
+    new[1:] = (s[1:] != s[:-1]).any(axis=1)
+    out = np.empty(len(s), dtype=np.int64)
+    out[idx] = np.cumsum(new) - 1
+    return out
+
+
+def _runs(same: np.ndarray) -> Iterator[tuple[int, int]]:
+    """From the indexes ``i`` where item ``i + 1`` equals item ``i``: (start, stop) of each run of equals."""
+    start = prev = int(same[0])
+    for i in same[1:].tolist():
+        if i != prev + 1:
+            yield start, prev + 2
+            start = i
+        prev = i
+    yield start, prev + 2

@@ -1,0 +1,53 @@
+"""MinHash signatures of a run's dedup decision, spooled to a local temporary file.
+
+``cleaners.dedup_table.CandidateTable`` keeps per document only its keys and band groups; the 512-byte
+signatures (100 MB for 200,000 documents) are written here once and read back with ``os.pread`` to hash
+the bands and to verify candidate pairs. Reads go through the page cache, not the process's memory.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+
+class FileSignatures:
+    """A ``cleaners.dedup_table.SignatureStore`` in an unnamed temporary file (gone when closed)."""
+
+    def __init__(self, width: int, directory: str | None = None) -> None:
+        self.width = width
+        self.file = tempfile.TemporaryFile(prefix="presswash-signatures-", dir=directory)  # noqa: SIM115 (closed in close)
+        self.count = 0
+        self._pending: list[bytes] = []
+
+    def append(self, signature: bytes) -> None:
+        if len(signature) != self.width:
+            raise ValueError(f"signature of {len(signature)} bytes, expected {self.width}")
+        self._pending.append(signature)
+        self.count += 1
+        if len(self._pending) >= 2048:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.file.write(b"".join(self._pending))
+            self._pending = []
+            self.file.flush()
+
+    def read(self, index: int, count: int = 1) -> bytes:
+        if index < 0 or index + count > self.count:
+            raise IndexError(f"signatures {index}..{index + count - 1} of {self.count}")
+        self._flush()
+        data = os.pread(self.file.fileno(), count * self.width, index * self.width)
+        if len(data) != count * self.width:
+            raise OSError("short read from the signature spool")
+        return data
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> FileSignatures:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
