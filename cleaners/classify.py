@@ -100,6 +100,7 @@ def classify_lines(
     cat = catalogue(config.disabled_rules)
     use_site = bool(site_boilerplate) and config.rule_enabled(SITE_RULE_ID)
     known = (known_keys() or {}) if use_site else {}
+    site_words = config.sitewide_max_words
     ruled: list[bool] = []
     section = section_start(cat, infos, config.section_min_prose_words)
     for j, (i, info) in enumerate(zip(index, infos, strict=True)):
@@ -108,7 +109,7 @@ def classify_lines(
         if verdict is None and section is not None and j >= section[0]:
             rule = section[1]
             verdict = Verdict(rule.id, rule.description, rule.risky, edge=True)
-        if verdict is None and use_site and _site_key(info, line_key, known) in site_boilerplate:  # type: ignore[operator]
+        if verdict is None and use_site and _site_key(info, line_key, known, site_words) in site_boilerplate:  # type: ignore[operator]
             verdict = Verdict(SITE_RULE_ID, "repeated across documents of this site in the run", edge=True)
         verdicts[i] = verdict
         ruled.append(verdict is not None)
@@ -132,13 +133,18 @@ _SITE_KEY_MAX_WORDS = 8
 """Only short lines' site keys are remembered: site furniture is short and repeats."""
 
 
-def _site_key(info: LineInfo, line_key: Callable[[str], object], known: Mapping[str, object]) -> object:
+def _site_key(
+    info: LineInfo, line_key: Callable[[str], object], known: Mapping[str, object], max_words: int
+) -> object:
     """``line_key(info.text)``: from ``known`` (keys the site statistics pass computed), else computed and
-    remembered for short lines."""
+    remembered for short lines; None for lines of more than ``max_words`` words, which site statistics
+    never count."""
     key = known.get(info.text)
     if key is not None:
         return key
     if info.words > _SITE_KEY_MAX_WORDS:
+        if info.words > max_words and len(info.text.split()) > max_words:
+            return None  # never counted (sitewide.short_lines): no key to look up, none to collide
         return line_key(info.text)
     key = _site_keys.get(info.text)
     if key is None:

@@ -42,7 +42,7 @@ from cleaners import CleanResult, Config, Document, SiteLineStats
 from cleaners import dedup as dd
 from cleaners.batch import plain_text
 from cleaners.repair_memo import recall, remember, remembering
-from cleaners.sitewide import add_samples
+from cleaners.sitewide import add_samples, remembering_keys
 
 from .rows import quarantine_record, staged_document
 from .sitestats import CompactStats, compact
@@ -130,16 +130,16 @@ def clean_here(
     learned = stats.boilerplate(config)
     samples = SiteLineStats()
     repairs = _load_repairs(repairs)
-    with remembering():
+    with remembering(), remembering_keys():
         if repairs:
             for doc in docs:
                 if doc.text is not None and (repair := repairs.get(text_digest(doc.text))) is not None:
                     remember(doc.text, config.uncurl_quotes, repair)
-        results = list(cleaners.clean_documents(docs, config, stats=stats))
-        if learned:
+        if learned:  # first: the line keys it computes are remembered for the site rule of cleaning
             for doc in docs:
                 if doc.html is None and (text := plain_text(doc, config)) is not None:
                     add_samples(samples, doc.url, text, config, learned)
+        results = list(cleaners.clean_documents(docs, config, stats=stats))
     keys = [dd.keys(r.text, dedup) if dedup is not None and r.rejected is None else None for r in results]
     return Cleaned(results, keys, samples)
 

@@ -115,3 +115,17 @@ def test_remembered_keys_change_no_result(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(cleaners.batch, "remembering_keys", nullcontext)
     slow = list(clean_documents(docs))
     assert any(r.removed for r in fast) and fast == slow
+
+
+def test_only_lines_the_statistics_count_are_looked_up() -> None:
+    """Site statistics count lines of at most ``sitewide_max_words`` words; a longer line is never site
+    boilerplate, even if its key were in the set (a hash collision), while a short one is."""
+    from cleaners.classify import SITE_RULE_ID, classify_lines
+
+    config = Config()
+    short = "Designed by Studio Nine"
+    long = " ".join(["word"] * (config.sitewide_max_words + 1))
+    cjk = "編集部 " * config.sitewide_max_words  # few words by split, many by word count: still counted
+    learned = frozenset({line_key(short), line_key(long), line_key(cjk.strip())})
+    verdicts = classify_lines([short, long, cjk], config, site_boilerplate=learned, line_model=False)
+    assert [v.rule_id if v else None for v in verdicts] == [SITE_RULE_ID, None, SITE_RULE_ID]
