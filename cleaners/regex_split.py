@@ -11,8 +11,9 @@ on its own (same flags) and gives each a cheap necessary condition derived from 
   search starts at the line's first digit: no match can start before it, and assertions still see the
   characters before the start position (``pos`` is not a slice).
 
-Nothing is hand-kept: change the pattern and the branches and conditions follow. Patterns the splitter
-does not understand (inline flags, verbose mode) are searched whole.
+Nothing is hand-kept: change the pattern and the branches and conditions follow. The branches are
+:func:`cleaners.prefilter.top_level_branches` (the rule catalogue splits its patterns the same way);
+patterns it does not split (global inline flags, references between groups) are searched whole.
 """
 
 from __future__ import annotations
@@ -22,38 +23,9 @@ from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser as P  # type: ignore[attr-defined]
 from typing import Any
 
-from .prefilter import required_literals
+from .prefilter import required_literals, top_level_branches
 
 _DIGIT = re.compile(r"\d")
-_BACKREFERENCE = re.compile(r"\\[1-9]|\\g<|\(\?P=|\(\?\(")
-
-
-def split_alternation(pattern: str) -> list[str]:
-    """The top-level branches of a pattern's source (``a|(b|c)|[|]`` -> ``a``, ``(b|c)``, ``[|]``)."""
-    out: list[str] = []
-    depth, start, i, in_class = 0, 0, 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            i += 1 + (pattern[i + 1 : i + 2] == "^")
-            i += pattern[i : i + 1] == "]"  # a ']' right after '[' or '[^' is a literal
-            continue
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            out.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    out.append(pattern[start:])
-    return out
 
 
 def _starts_with_digit(items: Any) -> bool:
@@ -74,19 +46,10 @@ class BranchSearch:
 
     def __init__(self, regex: re.Pattern[str]) -> None:
         self.regex = regex
-        parts = split_alternation(regex.pattern) if not regex.flags & re.VERBOSE else [regex.pattern]
-        branches: list[tuple[re.Pattern[str], tuple[str, ...] | None, bool]] = []
-        for part in parts:
-            try:
-                branch = re.compile(part, regex.flags)
-                parsed = P.parse(part, regex.flags)
-            except re.error:  # e.g. a global inline flag in a later branch: search the whole pattern
-                branches = [(regex, None, False)]
-                break
-            branches.append((branch, required_literals(branch, 1), _starts_with_digit(parsed)))
-        if _BACKREFERENCE.search(regex.pattern):
-            branches = [(regex, None, False)]  # group numbers change when split
-        self.branches = tuple(branches)
+        self.branches = tuple(
+            (branch, required_literals(branch, 1), _starts_with_digit(P.parse(branch.pattern, branch.flags)))
+            for branch in top_level_branches(regex) or [regex]
+        )
 
     def search(self, line: str, folded: str) -> bool:
         """Whether ``regex`` matches in ``line``; ``folded`` is ``prefilter.fold(line)``."""

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from cleaners import features as F
 from cleaners.prefilter import fold
-from cleaners.regex_split import BranchSearch, split_alternation
+from cleaners.regex_split import BranchSearch
 
 _PATTERNS = [F._DATE_TIME, F._CREDIT, F._COUNTER, F._URL, F._COMMENT_MARK, F._SEPARATORS, F._EMAIL_HANDLE]
 
@@ -59,8 +59,9 @@ def test_branch_search_equals_search_on_generated_lines(line: str) -> None:
         _same(BranchSearch(regex), line)
 
 
-def test_split_alternation() -> None:
-    assert split_alternation(r"a|(b|c)|[|]|[^]|]x|\|y") == ["a", "(b|c)", "[|]", "[^]|]x", r"\|y"]
-    assert split_alternation("abc") == ["abc"]
+def test_branches_are_the_top_level_alternatives() -> None:
+    assert [b.pattern for b, *_ in BranchSearch(re.compile(r"a|(b|c)|[|]|[^]|]x|\|y")).branches] == [
+        "a", "(b|c)", "[|]", "[^]|]x", r"\|y"]
+    assert len(BranchSearch(re.compile("abc")).branches) == 1
     # group numbers would change when split: searched whole
     assert len(BranchSearch(re.compile(r"(a)\1|b")).branches) == 1
