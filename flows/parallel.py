@@ -166,23 +166,6 @@ def stage_here(
     return out
 
 
-def _clean_in_worker(
-    docs: list[Document], config: Config, stats: SiteLineStats, dedup: dd.DedupConfig | None, repairs: Repairs
-) -> Cleaned:
-    return clean_here(docs, config, stats, dedup, repairs)
-
-
-def _stage_in_worker(
-    docs: list[Document], config: Config, stats: SiteLineStats, dedup: dd.DedupConfig, repairs: Repairs,
-    run_id: str, cleaned_at: datetime,
-) -> Staged:
-    return stage_here(docs, config, stats, dedup, repairs, run_id, cleaned_at)
-
-
-def _gather_in_worker(docs: list[Document], config: Config, repairs_to: Path | None) -> Gathered:
-    return gather_here(docs, config, repairs_to)
-
-
 def _ready() -> None:
     """A no-op: submitting one per worker starts every worker now."""
 
@@ -237,11 +220,11 @@ def _take_prestarted(workers: int) -> ProcessPoolExecutor | None:
 
 
 @contextmanager
-def worker_pool(workers: int, stats: SiteLineStats | None = None) -> Iterator[None]:
-    """Within this block, ``gather``/``clean`` run in ``workers`` processes (none if workers <= 1).
+def worker_pool(workers: int) -> Iterator[None]:
+    """Within this block, ``gather``/``clean``/``stage`` run in ``workers`` processes (none if workers <= 1).
 
-    ``stats`` is accepted for compatibility and not used: ``clean``/``stage`` send the statistics they are
-    given with each batch (pass only what cleaning reads, see ``flows.sitestats.RunSiteStats.for_cleaning``).
+    ``clean``/``stage`` send the statistics they are given with each batch: pass only what cleaning reads
+    (``flows.sitestats.RunSiteStats.for_cleaning``).
     """
     global _active
     if workers <= 1:
@@ -270,7 +253,7 @@ def clean(
 ) -> Cleaned:
     """``clean_here``, in a worker when a pool is active."""
     return _in_worker(lambda: clean_here(docs, config, stats, dedup, repairs),
-                      lambda pool: pool.submit(_clean_in_worker, docs, config, stats, dedup, repairs),
+                      lambda pool: pool.submit(clean_here, docs, config, stats, dedup, repairs),
                       docs)
 
 
@@ -281,14 +264,14 @@ def stage(
     """``stage_here``, in a worker when a pool is active."""
     return _in_worker(
         lambda: stage_here(docs, config, stats, dedup, repairs, run_id, cleaned_at),
-        lambda pool: pool.submit(_stage_in_worker, docs, config, stats, dedup, repairs, run_id, cleaned_at),
+        lambda pool: pool.submit(stage_here, docs, config, stats, dedup, repairs, run_id, cleaned_at),
         docs)
 
 
 def gather(docs: list[Document], config: Config, repairs_to: Path | None = None) -> Gathered:
     """``gather_here``, in a worker when a pool is active."""
     return _in_worker(lambda: gather_here(docs, config, repairs_to),
-                      lambda pool: pool.submit(_gather_in_worker, docs, config, repairs_to), docs)
+                      lambda pool: pool.submit(gather_here, docs, config, repairs_to), docs)
 
 
 def _in_worker(

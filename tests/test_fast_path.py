@@ -68,7 +68,7 @@ def test_parallel_path_matches_library_loop(tmp_path: Path) -> None:
     assert stats.boilerplate(config) == whole.boilerplate(config) != {}
     samples = SiteLineStats()
     fast = []
-    with parallel.worker_pool(2, stats):
+    with parallel.worker_pool(2):
         for batch, batch_repairs in zip(batches, repairs, strict=True):
             cleaned = parallel.clean(batch, config, stats, DedupConfig(), batch_repairs)
             fast += cleaned.results
