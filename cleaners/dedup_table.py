@@ -209,12 +209,6 @@ class CandidateTable:
         s = float(self.matches[position]) / self.config.num_perm
         return Duplicate(self.id(kept), self.run_ids[self._run[kept]], "near", round(s, 4))
 
-    def duplicates(self) -> Iterator[tuple[int, Duplicate]]:
-        for position in np.flatnonzero(self.dup_of >= 0).tolist():
-            dup = self.duplicate(position)
-            assert dup is not None
-            yield position, dup
-
 
 class _Lsh:
     """LSH groups: per band, the documents with equal band hashes, in visiting order; only groups of two or
