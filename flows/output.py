@@ -133,9 +133,15 @@ def jsonl_line(row: dict[str, Any], schema: pa.Schema) -> bytes:
     return line.encode("utf-8") + b"\n"
 
 
+def gzip_writer(sink: Any) -> gzip.GzipFile:
+    """The gzip stream of a JSONL shard: no file name, mtime 0 (same lines, same bytes), level 1 (9: 3x the
+    CPU, 13% smaller)."""
+    return gzip.GzipFile(filename="", fileobj=sink, mode="wb", mtime=0, compresslevel=1)
+
+
 def gzip_lines(lines: Iterable[bytes]) -> bytes:
     buf = io.BytesIO()
-    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=1) as gz:  # 9: 3x the CPU, 13% smaller
+    with gzip_writer(buf) as gz:
         for line in lines:
             gz.write(line)
     return buf.getvalue()
@@ -247,8 +253,7 @@ class _Spool:
             self.ipc = pa.ipc.new_stream(self.sink, schema)
         else:
             self.sink = open(self.path, "wb")  # noqa: SIM115 (closed in finish)
-            # as gzip_lines writes: no file name, mtime 0, level 1, one write per line
-            self.gz = gzip.GzipFile(filename="", fileobj=self.sink, mode="wb", mtime=0, compresslevel=1)
+            self.gz = gzip_writer(self.sink)  # one write per line, as gzip_lines
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         if self.gz is not None:
