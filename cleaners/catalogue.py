@@ -46,9 +46,9 @@ _Plan = tuple[tuple[Rule, _Search, tuple[tuple[str, ...], ...]], ...]
 
 @dataclass(frozen=True)
 class Catalogue:
-    """The enabled rules, each with its compiled pattern, word limit and zone, and their branches."""
+    """The enabled ``line-regex`` rules in catalogue order, and their branches."""
 
-    rules: tuple[tuple[Rule, re.Pattern[str], int, str], ...]
+    rules: tuple[Rule, ...]
     max_words: int = 0
     sections: tuple[Rule, ...] = ()
     """``section-start`` rules: the line and all after it are boilerplate."""
@@ -68,8 +68,8 @@ class Catalogue:
         if plan is None:
             plan = tuple(
                 (rule, b.regex.search, b.clauses)
-                for (rule, _, max_words, rule_zone), branches in zip(self.rules, self.branches, strict=True)
-                if words <= max_words and rule_zone in ("any", zone)
+                for rule, branches in zip(self.rules, self.branches, strict=True)
+                if words <= rule.max_words and rule.zone in ("any", zone)
                 for b in branches if b.first is None or b.first.match(first) is not None
             )
             if len(self._plans) >= _MAX_PLANS:
@@ -119,10 +119,10 @@ _MAX_PLANS = 8_192
 def catalogue(disabled: frozenset[str]) -> Catalogue:
     config = Config(disabled_rules=disabled)
     enabled = [r for r in load_rules() if config.rule_enabled(r.id)]
-    rules = tuple((r, r.regex, r.max_words, r.zone) for r in enabled if r.kind == "line-regex")
+    rules = tuple(r for r in enabled if r.kind == "line-regex")
     sections = tuple(r for r in enabled if r.kind == "section-start")
-    branches = tuple(tuple(map(_branch, top_level_branches(regex) or [regex])) for _, regex, *_ in rules)
-    limits = tuple(sorted({max_words for _, _, max_words, _ in rules}))
+    branches = tuple(tuple(map(_branch, top_level_branches(r.regex) or [r.regex])) for r in rules)
+    limits = tuple(sorted({r.max_words for r in rules}))
     return Catalogue(rules, max(limits, default=0), sections, branches, limits)
 
 
