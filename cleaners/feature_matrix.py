@@ -13,14 +13,13 @@ same floats, bit for bit (``tests/test_feature_matrix.py`` compares them):
 from __future__ import annotations
 
 import math
-import struct
 import threading
 from collections.abc import Sequence
 
 import numpy as np
 
-from .features import CONTEXT_NAMES, OWN_NAMES, LineInfo, line_info
-from .features_fast import own
+from .features import CONTEXT_NAMES, OWN_NAMES, LineInfo
+from .features_fast import line_entry
 
 _OWN_WIDTH = len(OWN_NAMES)
 WIDTH = _OWN_WIDTH + len(CONTEXT_NAMES)
@@ -31,9 +30,6 @@ _MEMO_MAX_WORDS = 8
 
 _Entry = tuple[bytes, bool, LineInfo, bool, str]
 """own features (packed doubles), any vocabulary hit, line info, comment mark, casefolded text"""
-_pack = struct.Struct(f"={_OWN_WIDTH}d").pack
-"""A row as native doubles: a document's rows become one array by ``b"".join`` (converting a list of
-float tuples to an array cost ~60 µs per document)."""
 _memo: dict[str, _Entry] = {}
 _lock = threading.Lock()
 _log1p = np.array([math.log1p(k) for k in range(1024)])
@@ -55,9 +51,8 @@ def _entry(text: str) -> _Entry:
     found = _memo.get(text)
     if found is not None:
         return found
-    info = line_info(text)
-    row, bits, mark = own(text, info.words)
-    entry = (_pack(*row), bits != 0, info, mark, text.casefold())
+    row, bits, info, mark = line_entry(text)
+    entry = (row, bits != 0, info, mark, text.casefold())
     if info.words <= _MEMO_MAX_WORDS:
         if len(_memo) >= _MAX_MEMO:
             _memo.clear()

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 
 from . import features as F
-from .prefilter import fold, required_literals
+from .literal_scan import LiteralScan, literal, prefix, word
+from .prefilter import _NEEDS_REP, fold, required_literals
 from .regex_split import BranchSearch
 
 _BINS = [tuple(1.0 if w <= b else 0.0 for b in F._LEN_BINS) for w in range(F._LEN_BINS[-1] + 2)]
@@ -26,17 +28,12 @@ _LETTERS = _UPPER + b"abcdefghijklmnopqrstuvwxyz"
 _DIGITS = b"0123456789"
 
 
-def _literal_search(regex: re.Pattern[str]) -> re.Pattern[str] | None:
-    found = required_literals(regex, 1)
-    return None if found is None else re.compile("|".join(map(re.escape, found)))
-
-
-_SEPARATORS_NEED = _literal_search(F._SEPARATORS)
 _URL, _EMAIL, _SEPARATORS = F._URL, F._EMAIL_HANDLE, F._SEPARATORS
 _BYLINE, _QUOTE, _DIGIT = F._BYLINE, F._QUOTE, F._DIGIT
 # one branch at a time behind literal/first-digit conditions (measured: _DATE_TIME 14 -> 3 us per line)
 _DATE_TIME, _COUNTER = BranchSearch(F._DATE_TIME), BranchSearch(F._COUNTER)
 _CREDIT = BranchSearch(F._CREDIT)
+_URL_BRANCHES = BranchSearch(F._URL)
 _CREDIT_HINTS = F._CREDIT_HINTS
 
 _MAX_TOKEN_MEMO = 100_000
@@ -122,10 +119,81 @@ def _letters_digits(sample: str) -> tuple[int, int]:
     return letters, digits
 
 
-def own(line: str, words: int) -> tuple[tuple[float, ...], int, bool]:
-    """``features._own(line, words)`` as a tuple, and whether the line is a comment-section mark
-    (``features._COMMENT_MARK``)."""
-    initials = "".join([t[0] for t in line.split(None, 40)[:40]])
+def _vocabulary_patterns() -> list[bytes]:
+    """A necessary condition for ``vocabulary_bits(line) != 0``, looked for in ``line.lower()``: a
+    vocabulary word (or the longest word of a phrase) standing as a token, a stem starting a token, or a
+    CJK entry anywhere (see :mod:`cleaners.literal_scan` for why the token bounds are safe)."""
+    vocab = F._VOCAB
+    out = [word(w) for w in vocab.words]
+    out += [word(max(phrase.split(" "), key=lambda w: len(w.encode()))) for group in vocab.phrases.values()
+            for phrase, _, _ in group]
+    out += [prefix(stem) for group in vocab.stems.values() for stem, _ in group]
+    for entry in vocab.cjk_groups:
+        assert entry.lower() == entry, entry  # found in line.lower() exactly where found in the line
+        out.append(literal(entry))
+    return out
+
+
+_SCAN_SKIP = {"url": {2}, "date": {1}}
+"""Branches left out of the scan (always searched): one of their literals occurs in most lines (``.``,
+``-``, two-letter domains), so the scan's report would cost more than it saves. Tuning, not meaning."""
+
+
+class _Scan:
+    """Bits of one :class:`LiteralScan` over a line's lower case and fold (see :func:`own`)."""
+
+    def __init__(self, available: bool = True) -> None:
+        conditions: list[list[bytes] | None] = [_vocabulary_patterns()]
+        names: dict[str, int] = {}
+        for name, regex in (("quote", F._QUOTE), ("mark", F._COMMENT_MARK), ("sep", F._SEPARATORS)):
+            names[name] = 1 << len(conditions)
+            found = required_literals(regex, 1)  # None: nothing every match contains, always look
+            conditions.append(None if found is None else [literal(x) for x in found])
+        self.shift: dict[str, int] = {}
+        for name, search in (("url", _URL_BRANCHES), ("date", _DATE_TIME), ("counter", _COUNTER),
+                             ("credit", _CREDIT)):
+            self.shift[name] = len(conditions)
+            skip = _SCAN_SKIP.get(name, set())
+            conditions += [None if k in skip else [literal(x) for x in lits]
+                           for k, lits in enumerate(search.conditions)]
+        self.vocab, self.quote, self.mark, self.sep = 1, names["quote"], names["mark"], names["sep"]
+        self.url, self.date, self.counter, self.credit = (
+            self.shift["url"], self.shift["date"], self.shift["counter"], self.shift["credit"])
+        self.credit_any = ((1 << len(_CREDIT.conditions)) - 1) << self.credit
+        self.scan = LiteralScan(conditions, available=available)
+
+
+_SCAN = _Scan()
+
+
+def folded_of(line: str, lower: str) -> str:
+    """``prefilter.fold(line)``, given ``lower = line.lower()``: usually the lower case itself."""
+    if line.isascii() or ("\u0130" not in line and _NEEDS_REP.search(lower) is None):
+        return lower
+    return fold(line)
+
+
+_pack = struct.Struct(f"={len(F.OWN_NAMES)}d").pack
+"""A row as native doubles: a document's rows become one array by ``b"".join`` (converting a list of
+float tuples to an array cost ~60 µs per document)."""
+_LOG1P = [math.log1p(k) for k in range(1024)]
+
+
+def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool]:
+    """For a stripped, non-blank line: ``features._own(line, words)`` packed as native doubles, its
+    vocabulary bits, ``features.line_info(line)`` and whether it is a comment-section mark
+    (``features._COMMENT_MARK``).
+
+    One :class:`~cleaners.literal_scan.LiteralScan` of the lower-cased and folded line says which
+    patterns cannot match (none of the literals each match contains occurs) and whether a vocabulary
+    word can be there; the Python patterns and :func:`vocabulary_bits` give every answer."""
+    toks = line.split()
+    words = len(toks)
+    if not line.isascii() and F._CJK.search(line):  # features.word_count
+        words += len(F._CJK.findall(line)) // 2
+    sentence = F.ends_sentence(line)
+    info = F.LineInfo(line, words, words >= 12 and sentence)
+    initials = "".join([t[0] for t in toks[:40]])
     if initials.isascii():
         raw = initials.encode("ascii")
         n_alpha = len(raw) - len(raw.translate(None, _LETTERS))
@@ -138,27 +206,31 @@ def own(line: str, words: int) -> tuple[tuple[float, ...], int, bool]:
     letters, digits = _letters_digits(sample)
     nonspace = len(sample) - sample.count(" ") or 1
     ends = line[-1:]
-    short = words <= F._SHORT
     lower = line.lower()
-    if short:
+    folded = folded_of(line, lower)
+    scan = _SCAN
+    mask = scan.scan.scan(lower.encode() if folded is lower else (lower + "\n" + folded).encode())
+    if words <= F._SHORT:
         has_digit = digits > 0 or (len(line) > len(sample) and _DIGIT.search(line) is not None)
-        url = "." in line and _URL.search(line) is not None
+        url = "." in line and _URL_BRANCHES.search_mask(line, mask >> scan.url)
         email = ("@" in line or "#" in line) and _EMAIL.search(line) is not None
-        folded = lower if line.isascii() else fold(line)  # fold() of ASCII text is its lower case
-        sep = (_SEPARATORS_NEED is None or _SEPARATORS_NEED.search(folded) is not None) and (
-            _SEPARATORS.search(line) is not None)
-        date = has_digit and _DATE_TIME.search(line, folded)
-        counter = has_digit and _COUNTER.search(line, folded)
-        credit = any(map(lower.__contains__, _CREDIT_HINTS)) and _CREDIT.search(line, folded)
+        sep = bool(mask & scan.sep) and _SEPARATORS.search(line) is not None
+        date = has_digit and _DATE_TIME.search_mask(line, mask >> scan.date)
+        counter = has_digit and _COUNTER.search_mask(line, mask >> scan.counter)
+        credit = (
+            bool(mask & scan.credit_any) and any(map(lower.__contains__, _CREDIT_HINTS))
+            and _CREDIT.search_mask(line, mask >> scan.credit)
+        )
         byline = _BYLINE.search(line) is not None
     else:
         url = email = sep = date = counter = credit = byline = False
-    bits = vocabulary_bits(line, lower)
-    mark = F._COMMENT_MARK.search(line) is not None
-    row = (
+    bits = vocabulary_bits(line, lower) if mask & scan.vocab else 0
+    mark = bool(mask & scan.mark) and F._COMMENT_MARK.search(line) is not None
+    quote = bool(mask & scan.quote) and _QUOTE.search(line) is not None
+    row = _pack(
         *_BINS[min(words, len(_BINS) - 1)],
-        math.log1p(words),
-        1.0 if F.ends_sentence(line) else 0.0,
+        _LOG1P[words] if words < len(_LOG1P) else math.log1p(words),
+        1.0 if sentence else 0.0,
         1.0 if ends == ":" else 0.0,
         1.0 if ends.isalnum() else 0.0,
         1.0 if line[:1].islower() else 0.0,
@@ -174,7 +246,7 @@ def own(line: str, words: int) -> tuple[tuple[float, ...], int, bool]:
         1.0 if counter else 0.0,
         1.0 if credit else 0.0,
         1.0 if byline else 0.0,
-        1.0 if _QUOTE.search(line) else 0.0,
+        1.0 if quote else 0.0,
         *_KW[bits],
     )
-    return row, bits, mark
+    return row, bits, info, mark

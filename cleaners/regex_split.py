@@ -66,3 +66,30 @@ class BranchSearch:
             elif branch.search(line) is not None:
                 return True
         return False
+
+    @property
+    def conditions(self) -> list[tuple[str, ...]]:
+        """The literal sets of the branches that have one, in branch order: bit ``k`` of the ``mask``
+        of :meth:`search_mask` stands for the ``k``-th of them."""
+        return [literals for _, literals, _ in self.branches if literals is not None]
+
+    def search_mask(self, line: str, mask: int) -> bool:
+        """:meth:`search`, where a clear bit ``k`` of ``mask`` says that no literal of the ``k``-th set of
+        :attr:`conditions` occurs in the folded line (found by one multi-literal scan)."""
+        first_digit: int | None = -1
+        bit = 1
+        for branch, literals, digit_first in self.branches:
+            if literals is not None:
+                seen = mask & bit
+                bit <<= 1
+                if not seen:
+                    continue
+            if digit_first:
+                if first_digit == -1:
+                    m = _DIGIT.search(line)
+                    first_digit = None if m is None else m.start()
+                if first_digit is not None and branch.search(line, first_digit) is not None:
+                    return True
+            elif branch.search(line) is not None:
+                return True
+        return False

@@ -136,9 +136,9 @@ def test_catalogue_with_prefilters_agrees_with_plain_rules() -> None:
 
 
 def test_separator_literals_cover_the_pattern() -> None:
-    assert features_fast._SEPARATORS_NEED is not None
+    scan = features_fast._SCAN  # the separator bit of the literal scan (see also tests/test_literal_scan.py)
     for line in ("a | b", "Home › News", "- item", "x / y", "a•b"):
-        assert bool(F._SEPARATORS.search(line)) <= bool(features_fast._SEPARATORS_NEED.search(fold(line)))
+        assert bool(F._SEPARATORS.search(line)) <= bool(scan.scan.scan(fold(line).encode()) & scan.sep)
 
 
 def _first_rule(rules: list, line: str, words: int, zone: str) -> object:  # type: ignore[type-arg]

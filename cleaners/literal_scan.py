@@ -1,0 +1,92 @@
+"""Which of a fixed set of conditions a line may meet, all found in one pass by Hyperscan.
+
+Each condition is a list of byte patterns (Hyperscan syntax, no UTF-8 mode); :meth:`LiteralScan.scan`
+returns a bit mask with bit ``k`` set when some pattern of condition ``k`` occurs in the data. The
+callers build conditions that are *necessary* for a Python regex or vocabulary hit (the literals every
+match contains), so a clear bit proves "no match" and a set bit only means "look": every answer is
+still given by the Python definition. Without the optional ``hyperscan`` wheel (or on a CPU it does not
+support) every bit is set, which gives the same answers, only slower.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+_hs: Any
+try:
+    import hyperscan as _hs
+except ImportError:  # pragma: no cover - exercised by forcing ``available=False``
+    _hs = None
+
+_WORD_BYTES = "0-9A-Za-z_"
+"""ASCII word characters: a byte outside this class is either an ASCII non-word character or part of a
+multi-byte UTF-8 character, so it can stand wherever a Unicode non-word character stands."""
+
+
+def literal(text: str) -> bytes:
+    """A pattern matching the UTF-8 bytes of ``text`` exactly (every byte escaped)."""
+    return "".join(f"\\x{b:02x}" for b in text.encode("utf-8")).encode("ascii")
+
+
+def word(text: str) -> bytes:
+    """``text`` with no ASCII word character just before or after it (a necessary condition for a
+    ``\\w``-token equal to ``text``: Unicode word characters outside ASCII are multi-byte)."""
+    return b"(?:^|[^" + _WORD_BYTES.encode() + b"])" + literal(text) + b"(?:[^" + _WORD_BYTES.encode() + b"]|$)"
+
+
+def prefix(text: str) -> bytes:
+    """``text`` with no ASCII word character just before it (a token starting with ``text``)."""
+    return b"(?:^|[^" + _WORD_BYTES.encode() + b"])" + literal(text)
+
+
+def _found(ident: int, start: int, end: int, flags: int, found: list[int]) -> None:
+    found.append(ident)
+
+
+class LiteralScan:
+    """Bit ``k`` of :meth:`scan` is set when a pattern of ``conditions[k]`` occurs (see module doc); a
+    condition given as None is not scanned for and its bit is always set."""
+
+    def __init__(self, conditions: Sequence[Sequence[bytes] | None], *, available: bool = True) -> None:
+        self.size = len(conditions)
+        self.all = (1 << self.size) - 1
+        self.always = sum(1 << k for k, c in enumerate(conditions) if c is None)
+        self._db: Any = None
+        self._local = threading.local()
+        if any(c is not None and not c for c in conditions):
+            raise ValueError("a condition needs at least one pattern")
+        scanned = [k for k, c in enumerate(conditions) if c is not None]
+        if not available or _hs is None or not scanned:
+            return
+        try:
+            db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+            db.compile(
+                expressions=[b"(?:" + b"|".join(conditions[k]) + b")" for k in scanned],  # type: ignore[arg-type]
+                ids=scanned,
+                elements=len(scanned),
+                flags=[_hs.HS_FLAG_SINGLEMATCH] * len(scanned),
+            )
+        except Exception:  # an unsupported CPU or a pattern Hyperscan rejects: answer "look" everywhere
+            return
+        self._db = db
+
+    @property
+    def active(self) -> bool:
+        return self._db is not None
+
+    def scan(self, data: bytes) -> int:
+        """The bit mask of the conditions whose patterns occur in ``data``."""
+        db = self._db
+        if db is None:
+            return self.all
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:  # one scratch space per thread (Hyperscan releases the GIL while scanning)
+            scratch = self._local.scratch = _hs.Scratch(db)
+        found: list[int] = []
+        db.scan(data, match_event_handler=_found, context=found, scratch=scratch)
+        mask = self.always
+        for k in found:
+            mask |= 1 << k
+        return mask

@@ -1,0 +1,132 @@
+"""The multi-literal scan of ``features_fast`` only ever says "cannot match" where the definition agrees.
+
+- every condition bit is a *necessary* condition: wherever the Python pattern (or branch) matches, or
+  ``features.vocabulary_bits`` is not zero, the scan reports its bit (dev lines and generated lines with
+  vocabulary words in awkward company: apostrophes, underscores, İ, non-ASCII letters, CJK);
+- ``line_entry`` gives the reference features with the scan and without it (every bit set);
+- ``folded_of`` is ``prefilter.fold`` for every code point.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import struct
+
+import pytest
+from conftest import bench_file
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleaners import features as F
+from cleaners import features_fast as FF
+from cleaners.literal_scan import LiteralScan, literal, prefix, word
+from cleaners.prefilter import fold
+from cleaners.text import split_lines
+
+
+def _dev_lines() -> list[str]:
+    lines: list[str] = []
+    for name in ("scrapinghub_text.jsonl.gz", "trafilatura_text.jsonl.gz"):
+        with gzip.open(bench_file(name), "rt", encoding="utf-8") as f:
+            for record in f:
+                lines += [t.strip() for t in split_lines(json.loads(record)["raw_text"]) if t.strip()]
+    return lines
+
+
+def _mask(line: str) -> int:
+    lower = line.lower()
+    folded = FF.folded_of(line, lower)
+    return FF._SCAN.scan.scan(lower.encode() if folded is lower else (lower + "\n" + folded).encode())
+
+
+def _check_necessary(line: str) -> None:
+    scan = FF._SCAN
+    mask = _mask(line)
+    if F.vocabulary_bits(line):
+        assert mask & scan.vocab, line
+    for bit, regex in ((scan.quote, F._QUOTE), (scan.mark, F._COMMENT_MARK), (scan.sep, F._SEPARATORS)):
+        if regex.search(line):
+            assert mask & bit, (line, regex.pattern)
+    for shift, search in ((scan.url, FF._URL_BRANCHES), (scan.date, FF._DATE_TIME),
+                          (scan.counter, FF._COUNTER), (scan.credit, FF._CREDIT)):
+        k = 0
+        for branch, literals, _ in search.branches:
+            if literals is None:
+                continue
+            if branch.search(line):
+                assert mask >> (shift + k) & 1, (line, branch.pattern)
+            k += 1
+        assert search.search_mask(line, mask >> shift) == (search.regex.search(line) is not None), line
+
+
+def _check_entry(line: str) -> None:
+    words = F.word_count(line)
+    row, bits, info, mark = FF.line_entry(line)
+    want, want_bits = F._own(line, words)
+    assert list(struct.unpack(f"={len(want)}d", row)) == want, line
+    assert bits == want_bits
+    assert (info.text, info.words, info.prose) == (line, words, F.line_info(line).prose)
+    assert mark == (F._COMMENT_MARK.search(line) is not None)
+
+
+def test_scan_is_active_where_hyperscan_is_installed() -> None:
+    pytest.importorskip("hyperscan")
+    assert FF._SCAN.scan.active
+    assert FF._SCAN.scan.scan(b"nothing to see") != FF._SCAN.scan.all
+
+
+def test_conditions_are_necessary_on_dev_lines() -> None:
+    for line in _dev_lines():
+        _check_necessary(line)
+
+
+_VOCAB_PIECES = sorted({*F._VOCAB.words, *(s for g in F._VOCAB.stems.values() for s, _ in g),
+                        *(p for g in F._VOCAB.phrases.values() for p, _, _ in g), *F._VOCAB.cjk_groups})
+_COMPANY = ["'", "_", "İ", "ı", "é", "Ä", "ſ", "K", "1", "-", " ", "  ", ".", "’", "\u0307", "x", "ß", "Σ", "ς",
+            "(", ")", ":", "/", "@", "#", "|", "«", "2024", "12:30", "of", "Photo", "年", "月", "\t", "\x1c"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_VOCAB_PIECES), st.sampled_from(_COMPANY),
+                          st.sampled_from(_VOCAB_PIECES).map(str.upper), st.text(max_size=8)),
+                min_size=1, max_size=30))
+def test_conditions_are_necessary_on_generated_lines(pieces: list[str]) -> None:
+    for joiner in ("", " "):
+        line = joiner.join(pieces).strip()
+        if line:
+            _check_necessary(line)
+            _check_entry(line)
+
+
+def test_line_entry_equals_the_definition_with_and_without_the_scan(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    lines = _dev_lines()[::7]
+    for line in lines:
+        _check_entry(line)
+    monkeypatch.setattr(FF, "_SCAN", FF._Scan(available=False))
+    assert not FF._SCAN.scan.active and FF._SCAN.scan.scan(b"") == FF._SCAN.scan.all
+    for line in lines[:2000]:
+        _check_entry(line)
+
+
+def test_literal_scan_patterns() -> None:
+    scan = LiteralScan([[word("share")], [prefix("abonn")], [literal("年")], None])
+    if not scan.active:
+        pytest.skip("hyperscan not installed")
+    cases = {
+        "share": 0b1001, "shares": 0b1000, "re-share it": 0b1001, "xshare": 0b1000, "_share": 0b1000,
+        "éshare": 0b1001,  # a non-ASCII neighbour may be a non-word character: reported (a candidate)
+        "abonnieren": 0b1010, "jetzt abonnieren": 0b1010, "xabonn": 0b1000, "2021年": 0b1100, "": 0b1000,
+    }
+    for text, want in cases.items():
+        assert scan.scan(text.encode()) == want, text
+    with pytest.raises(ValueError):
+        LiteralScan([[]])
+
+
+def test_folded_of_is_fold_for_every_code_point() -> None:
+    points = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    for k in range(0, len(points), 64):
+        chunk = "".join(points[k : k + 64])
+        for text in (chunk, "Ab " + chunk, chunk.upper()):
+            assert FF.folded_of(text, text.lower()) == fold(text), k
