@@ -121,12 +121,11 @@ def _letters_digits(sample: str) -> tuple[int, int]:
 
 def _vocabulary_patterns() -> list[bytes]:
     """A necessary condition for ``vocabulary_bits(line) != 0``, looked for in ``line.lower()``: a
-    vocabulary word (or the longest word of a phrase) standing as a token, a stem starting a token, or a
-    CJK entry anywhere (see :mod:`cleaners.literal_scan` for why the token bounds are safe)."""
+    vocabulary word or phrase standing as tokens, a stem starting a token, or a CJK entry anywhere
+    (see :func:`cleaners.literal_scan.word` for why the token bounds are safe)."""
     vocab = F._VOCAB
     out = [word(w) for w in vocab.words]
-    out += [word(max(phrase.split(" "), key=lambda w: len(w.encode()))) for group in vocab.phrases.values()
-            for phrase, _, _ in group]
+    out += [word(*phrase.split(" ")) for group in vocab.phrases.values() for phrase, _, _ in group]
     out += [prefix(stem) for group in vocab.stems.values() for stem, _ in group]
     for entry in vocab.cjk_groups:
         assert entry.lower() == entry, entry  # found in line.lower() exactly where found in the line

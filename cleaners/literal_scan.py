@@ -30,15 +30,21 @@ def literal(text: str) -> bytes:
     return "".join(f"\\x{b:02x}" for b in text.encode("utf-8")).encode("ascii")
 
 
-def word(text: str) -> bytes:
-    """``text`` with no ASCII word character just before or after it (a necessary condition for a
-    ``\\w``-token equal to ``text``: Unicode word characters outside ASCII are multi-byte)."""
-    return b"(?:^|[^" + _WORD_BYTES.encode() + b"])" + literal(text) + b"(?:[^" + _WORD_BYTES.encode() + b"]|$)"
+_NON_WORD = b"[^" + _WORD_BYTES.encode() + b"]"
+
+
+def word(*texts: str) -> bytes:
+    """The ``texts`` in a row, each separated from the next by one or more non-ASCII-word bytes, with no
+    ASCII word character just before or after: a necessary condition for consecutive ``\\w``-tokens
+    equal to ``texts`` (every character between two tokens is a non-word character, and Unicode word
+    characters outside ASCII are multi-byte)."""
+    inner = (_NON_WORD + b"+").join(map(literal, texts))
+    return b"(?:^|" + _NON_WORD + b")" + inner + b"(?:" + _NON_WORD + b"|$)"
 
 
 def prefix(text: str) -> bytes:
     """``text`` with no ASCII word character just before it (a token starting with ``text``)."""
-    return b"(?:^|[^" + _WORD_BYTES.encode() + b"])" + literal(text)
+    return b"(?:^|" + _NON_WORD + b")" + literal(text)
 
 
 def _found(ident: int, start: int, end: int, flags: int, found: list[int]) -> None:

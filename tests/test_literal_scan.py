@@ -110,13 +110,15 @@ def test_line_entry_equals_the_definition_with_and_without_the_scan(monkeypatch)
 
 
 def test_literal_scan_patterns() -> None:
-    scan = LiteralScan([[word("share")], [prefix("abonn")], [literal("年")], None])
+    scan = LiteralScan([[word("share")], [prefix("abonn")], [literal("年")], None, [word("sign", "in")]])
     if not scan.active:
         pytest.skip("hyperscan not installed")
     cases = {
         "share": 0b1001, "shares": 0b1000, "re-share it": 0b1001, "xshare": 0b1000, "_share": 0b1000,
         "éshare": 0b1001,  # a non-ASCII neighbour may be a non-word character: reported (a candidate)
         "abonnieren": 0b1010, "jetzt abonnieren": 0b1010, "xabonn": 0b1000, "2021年": 0b1100, "": 0b1000,
+        "sign in": 0b11000, "sign-in.": 0b11000, "sign — in": 0b11000, "signin": 0b1000, "sign inside": 0b1000,
+        "design in": 0b1000, "sign  x in": 0b1000,
     }
     for text, want in cases.items():
         assert scan.scan(text.encode()) == want, text
