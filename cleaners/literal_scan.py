@@ -63,16 +63,22 @@ class LiteralScan:
         self._local = threading.local()
         if any(c is not None and not c for c in conditions):
             raise ValueError("a condition needs at least one pattern")
-        scanned = [k for k, c in enumerate(conditions) if c is not None]
-        if not available or _hs is None or not scanned:
+        # one expression per pattern (Hyperscan compiles many small expressions faster than alternations)
+        self._bit_of: list[int] = []
+        expressions: list[bytes] = []
+        for k, condition in enumerate(conditions):
+            for pattern in condition or ():
+                expressions.append(pattern)
+                self._bit_of.append(1 << k)
+        if not available or _hs is None or not expressions:
             return
         try:
             db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
             db.compile(
-                expressions=[b"(?:" + b"|".join(conditions[k]) + b")" for k in scanned],  # type: ignore[arg-type]
-                ids=scanned,
-                elements=len(scanned),
-                flags=[_hs.HS_FLAG_SINGLEMATCH] * len(scanned),
+                expressions=expressions,
+                ids=list(range(len(expressions))),
+                elements=len(expressions),
+                flags=[_hs.HS_FLAG_SINGLEMATCH] * len(expressions),
             )
         except Exception:  # an unsupported CPU or a pattern Hyperscan rejects: answer "look" everywhere
             return
@@ -93,6 +99,7 @@ class LiteralScan:
         found: list[int] = []
         db.scan(data, match_event_handler=_found, context=found, scratch=scratch)
         mask = self.always
+        bit_of = self._bit_of
         for k in found:
-            mask |= 1 << k
+            mask |= bit_of[k]
         return mask
