@@ -57,8 +57,12 @@ class Linear:
         terms[:, 0] = self.bias
         np.multiply(rows, self._w, out=terms[:, 1:])
         z = np.add.accumulate(terms, axis=1)[:, -1]  # left to right, as sum() does
+        # the clamp (fmin/fmax: a NaN becomes 30.0, as min(30.0, nan) does), negation, 1 + e and 1 / (...)
+        # are exact IEEE operations in numpy as in Python; only exp comes from math (numpy's may differ)
+        neg = np.negative(np.fmax(np.fmin(z, 30.0), -30.0))
         exp = math.exp
-        return [1.0 / (1.0 + exp(-max(-30.0, min(30.0, v)))) for v in z.tolist()]
+        e = np.array([exp(v) for v in neg.tolist()])
+        return (1.0 / (1.0 + e)).tolist()
 
     @cached_property
     def _w(self) -> np.ndarray:
@@ -79,6 +83,13 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+def _logits(p: np.ndarray) -> list[float]:
+    """``[_logit(x) for x in p]``: the clamp and ``p / (1 - p)`` are exact in numpy, ``log`` from math."""
+    q = np.minimum(np.maximum(p, 1e-4), 1 - 1e-4)
+    log = math.log
+    return [log(v) for v in (q / (1 - q)).tolist()]
+
+
 def stage2_rows(
     rows: Sequence[Sequence[float]], p1: Sequence[float], ruled: Sequence[bool]
 ) -> list[list[float]]:
@@ -97,7 +108,7 @@ def _stage2_matrix(rows: np.ndarray, p1: Sequence[float], ruled: Sequence[bool])
     out = np.empty((n, rows.shape[1] + len(STAGE2_NAMES)))
     out[:, : rows.shape[1]] = rows
     extra = out[:, rows.shape[1]:]
-    extra[:, 0] = [_logit(x) for x in p1]
+    extra[:, 0] = _logits(p)
     pad = np.zeros(n + 4)
     pad[2:-2] = p
     extra[:, 1] = pad[1:-3] if n > 1 else 0.5

@@ -12,13 +12,14 @@ import gzip
 import json
 import random
 
+import numpy as np
 from conftest import bench_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaners import feature_matrix as fm
 from cleaners.features import document_features
-from cleaners.model_line import _logit, load_model, predict, stage2_rows
+from cleaners.model_line import _logit, _logits, load_model, predict, stage2_rows
 from cleaners.text import split_lines
 
 
@@ -93,6 +94,20 @@ def test_numpy_scores_equal_the_pure_python_definition() -> None:
             want = [0.0 if hit else model.stage2.score(r) for r, hit in zip(s2, ruled, strict=True)]
             assert predict(model, part, ruled, skip_ruled=True) == want
             assert predict(model, part, ruled) == [model.stage2.score(r) for r in s2]
+
+
+def test_numpy_scores_equal_the_definition_at_the_clamps() -> None:
+    model = load_model()
+    assert model is not None
+    lin = model.stage1
+    width = len(lin.weights)
+    rnd = random.Random(3)
+    rows = [[rnd.choice([0.0, 1.0, -1e6, 1e6, 1e-300, rnd.uniform(-50, 50)]) for _ in range(width)]
+            for _ in range(300)]
+    rows.append([0.0] * width)
+    assert lin.scores(np.asarray(rows)) == [lin.score(r) for r in rows]
+    p = [0.0, 1e-5, 1e-4, 0.5, 1 - 1e-4, 1 - 1e-5, 1.0, *(rnd.random() for _ in range(100))]
+    assert _logits(np.asarray(p)) == [_logit(x) for x in p]
 
 
 def test_letter_and_digit_counts_equal_the_definition_for_every_code_point() -> None:
