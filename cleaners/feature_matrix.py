@@ -81,27 +81,15 @@ def feature_matrix(lines: Sequence[str]) -> tuple[list[int], np.ndarray, list[Li
     j = np.arange(n)
     before = np.cumsum(words) - words
     # distance to the nearest prose line, both directions (n + steps where there is none on a side)
-    dist = [n] * n
-    d = n
-    for k in range(n):
-        d = 0 if infos[k].prose else d + 1
-        dist[k] = d
-    d = n
-    for k in range(n - 1, -1, -1):
-        d = 0 if infos[k].prose else d + 1
-        if d < dist[k]:
-            dist[k] = d
-    # runs of consecutive non-prose lines
-    run = [0] * n
-    k = 0
-    while k < n:
-        m = k
-        while m < n and not infos[m].prose:
-            m += 1
-        for r in range(k, m):
-            run[r] = m - k
-        k = m + 1 if m == k else m
-    log_run = _log1p_of(np.array(run, dtype=np.int64))
+    after_prev = j - np.maximum.accumulate(np.where(prose, j, -n - 1))
+    to_next = np.minimum.accumulate(np.where(prose, j, 2 * n)[::-1])[::-1] - j
+    dist = np.minimum(after_prev, to_next)
+    # runs of consecutive non-prose lines: each such line gets its run's length, prose lines 0
+    edges = np.flatnonzero(np.diff(np.concatenate(([True], prose, [True])).astype(np.int8)))
+    run = np.zeros(n, dtype=np.int64)
+    starts, stops = edges[0::2], edges[1::2]  # alternate: a run starts after a prose line, stops before one
+    run[~prose] = np.repeat(stops - starts, stops - starts)
+    log_run = _log1p_of(run)
     log_words = _log1p_of(words)
     prose_sum = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(prose, out=prose_sum[1:])
@@ -125,7 +113,7 @@ def feature_matrix(lines: Sequence[str]) -> tuple[list[int], np.ndarray, list[Li
     ctx[:, 3] = head
     ctx[:, 4] = tail
     ctx[:, 5] = span
-    ctx[:, 6] = _log1p_of(np.array(dist, dtype=np.int64))
+    ctx[:, 6] = _log1p_of(dist)
     ctx[0, 7] = 0.0
     ctx[1:, 7] = prose[:-1]
     ctx[-1, 8] = 0.0
