@@ -70,27 +70,35 @@ class LiteralScan:
             for pattern in condition or ():
                 expressions.append(pattern)
                 self._bit_of.append(1 << k)
-        if not available or _hs is None or not expressions:
-            return
-        try:
-            db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
-            db.compile(
-                expressions=expressions,
-                ids=list(range(len(expressions))),
-                elements=len(expressions),
-                flags=[_hs.HS_FLAG_SINGLEMATCH] * len(expressions),
-            )
-        except Exception:  # an unsupported CPU or a pattern Hyperscan rejects: answer "look" everywhere
-            return
-        self._db = db
+        self._expressions = expressions if available and _hs is not None else []
+        self._lock = threading.Lock()
+        self._compiled = False
+
+    def _database(self) -> Any:
+        """The Hyperscan database, compiled on first use (~0.1 s; importing the library stays cheap)."""
+        with self._lock:
+            if not self._compiled and self._expressions:
+                try:
+                    db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+                    db.compile(
+                        expressions=self._expressions,
+                        ids=list(range(len(self._expressions))),
+                        elements=len(self._expressions),
+                        flags=[_hs.HS_FLAG_SINGLEMATCH] * len(self._expressions),
+                    )
+                except Exception:  # an unsupported CPU or a pattern Hyperscan rejects: "look" everywhere
+                    db = None
+                self._db = db
+            self._compiled = True
+            return self._db
 
     @property
     def active(self) -> bool:
-        return self._db is not None
+        return (self._db if self._compiled else self._database()) is not None
 
     def scan(self, data: bytes) -> int:
         """The bit mask of the conditions whose patterns occur in ``data``."""
-        db = self._db
+        db = self._db if self._compiled else self._database()
         if db is None:
             return self.all
         scratch = getattr(self._local, "scratch", None)
