@@ -18,12 +18,13 @@ patterns it does not split (global inline flags, references between groups) are 
 
 from __future__ import annotations
 
+import _sre
 import re
 from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser as P  # type: ignore[attr-defined]
 from typing import Any
 
-from .prefilter import required_literals, top_level_branches
+from .prefilter import _MAX_CLASS, _better, _fold_char, required_literals, top_level_branches
 
 _DIGIT = re.compile(r"\d")
 
@@ -41,13 +42,64 @@ def _starts_with_digit(items: Any) -> bool:
     return bool(op is C.IN and av == [(C.CATEGORY, C.CATEGORY_DIGIT)])
 
 
+_MAX_STRINGS = 256
+
+
+def _exact(items: Any) -> set[str] | None:
+    """The folded strings a parsed sequence matches when they are few: literals, sets of uncased
+    characters, groups and alternations of them (``\\.(com|org)`` -> ``.com``, ``.org``); else None.
+    Like :func:`cleaners.prefilter.required_literals`, a character is folded as the engine folds case,
+    so the fold of every string the sequence matches is one of them."""
+    out = {""}
+    for op, av in items:
+        options: set[str] | None
+        if op is C.LITERAL:
+            options = {_fold_char(av)}
+        elif op is C.IN and len(av) <= _MAX_CLASS and all(
+                o is C.LITERAL and not _sre.unicode_iscased(a) for o, a in av):
+            options = {chr(a) for _, a in av}
+        elif op is C.SUBPATTERN:
+            options = _exact(av[3])
+        elif op is C.BRANCH:
+            options = set()
+            for alternative in av[1]:
+                sub = _exact(alternative)
+                if sub is None:
+                    return None
+                options |= sub
+        else:
+            return None
+        if options is None:
+            return None
+        out = {a + b for a in out for b in options}
+        if len(out) > _MAX_STRINGS:
+            return None
+    return out
+
+
+def adjacent_literals(regex: re.Pattern[str]) -> tuple[str, ...] | None:
+    """``prefilter.required_literals(regex, 1)``, or a stronger set where adjacent top-level elements
+    of the pattern match only a few strings together: every match contains the fold of one of them
+    (``\\b\\w+\\.(com|de)\\b`` needs ``.com`` or ``.de``, not only ``com`` or ``de``)."""
+    best = required_literals(regex, 1)
+    items = list(P.parse(regex.pattern, regex.flags))
+    for i in range(len(items)):
+        for j in range(i + 1, len(items) + 1):
+            found = _exact(items[i:j])
+            if found is None:
+                break
+            if found and min(map(len, found)) >= 1:
+                best = _better(best, tuple(sorted(x for x in found if not any(y != x and y in x for y in found))))
+    return best
+
+
 class BranchSearch:
     """``regex.search(line) is not None``, one branch at a time behind exact necessary conditions."""
 
     def __init__(self, regex: re.Pattern[str]) -> None:
         self.regex = regex
         self.branches = tuple(
-            (branch, required_literals(branch, 1), _starts_with_digit(P.parse(branch.pattern, branch.flags)))
+            (branch, adjacent_literals(branch), _starts_with_digit(P.parse(branch.pattern, branch.flags)))
             for branch in top_level_branches(regex) or [regex]
         )
 

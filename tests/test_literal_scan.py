@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import struct
 
 import pytest
@@ -22,6 +23,7 @@ from cleaners import features as F
 from cleaners import features_fast as FF
 from cleaners.literal_scan import LiteralScan, literal, prefix, word
 from cleaners.prefilter import fold
+from cleaners.regex_split import adjacent_literals
 from cleaners.text import split_lines
 
 
@@ -124,6 +126,28 @@ def test_literal_scan_patterns() -> None:
         assert scan.scan(text.encode()) == want, text
     with pytest.raises(ValueError):
         LiteralScan([[]])
+
+
+def test_adjacent_literals() -> None:
+    assert adjacent_literals(re.compile(r"\b\w+\.(COM|de|co\.uk)\b", re.I)) == (".co.uk", ".com", ".de")
+    assert adjacent_literals(re.compile(r"\((photo|image)s?\b")) == ("(image", "(photo")
+    assert adjacent_literals(re.compile(r"ſtraße|x")) == ("straße", "x")  # folded as the line is
+    assert adjacent_literals(re.compile(r"\d+[a-z]")) is None
+
+
+_PATTERN_BITS = ["(", ")", ".", "com", "De", "ſ", "K", "İ", "photo", "Image", "s", " ", "12", "jan", "Mär", "/", "ap",
+                 "afp", "ago", "vor", "min", "年", "月", "2020", ":", "-", "x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PATTERN_BITS), max_size=12))
+def test_adjacent_literals_are_necessary(pieces: list[str]) -> None:
+    line = "".join(pieces)
+    folded = fold(line)
+    for search in (FF._URL_BRANCHES, FF._DATE_TIME, FF._COUNTER, FF._CREDIT):
+        for branch, literals, _ in search.branches:
+            if literals is not None and branch.search(line):
+                assert any(x in folded for x in literals), (line, branch.pattern)
 
 
 def test_folded_of_is_fold_for_every_code_point() -> None:
