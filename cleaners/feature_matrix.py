@@ -51,8 +51,8 @@ def _entry(text: str) -> _Entry:
     found = _memo.get(text)
     if found is not None:
         return found
-    row, bits, info, mark = line_entry(text)
-    entry = (row, bits != 0, info, mark, text.casefold())
+    row, bits, info, mark, key = line_entry(text)
+    entry = (row, bits != 0, info, mark, key)
     if info.words <= _MEMO_MAX_WORDS:
         if len(_memo) >= _MAX_MEMO:
             _memo.clear()

@@ -178,10 +178,10 @@ float tuples to an array cost ~60 µs per document)."""
 _LOG1P = [math.log1p(k) for k in range(1024)]
 
 
-def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool]:
+def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool, str]:
     """For a stripped, non-blank line: ``features._own(line, words)`` packed as native doubles, its
-    vocabulary bits, ``features.line_info(line)`` and whether it is a comment-section mark
-    (``features._COMMENT_MARK``).
+    vocabulary bits, ``features.line_info(line)``, whether it is a comment-section mark
+    (``features._COMMENT_MARK``) and ``line.casefold()``.
 
     One :class:`~cleaners.literal_scan.LiteralScan` of the lower-cased and folded line says which
     patterns cannot match (none of the literals each match contains occurs) and whether a vocabulary
@@ -248,4 +248,4 @@ def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool]:
         1.0 if quote else 0.0,
         *_KW[bits],
     )
-    return row, bits, info, mark
+    return row, bits, info, mark, lower if line.isascii() else line.casefold()  # casefold is lower for ASCII
