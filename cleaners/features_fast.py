@@ -163,6 +163,7 @@ class _Scan:
 
 
 _SCAN = _Scan()
+_SEP_LITERALS = required_literals(F._SEPARATORS, 1) or ("",)
 
 
 def folded_of(line: str, lower: str) -> str:
@@ -206,19 +207,27 @@ def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool, str]:
     nonspace = len(sample) - sample.count(" ") or 1
     ends = line[-1:]
     lower = line.lower()
-    folded = folded_of(line, lower)
     scan = _SCAN
-    mask = scan.scan.scan(lower.encode() if folded is lower else (lower + "\n" + folded).encode())
-    if words <= F._SHORT:
+    short = words <= F._SHORT
+    if scan.scan.active:
+        folded = folded_of(line, lower)
+        mask = scan.scan.scan(lower.encode() if folded is lower else (lower + "\n" + folded).encode())
+        check = None
+    else:  # without Hyperscan every bit is set and the branches' literals are looked for in Python
+        mask = scan.scan.all
+        folded = check = folded_of(line, lower) if short else lower
+    if short:
         has_digit = digits > 0 or (len(line) > len(sample) and _DIGIT.search(line) is not None)
-        url = "." in line and _URL_BRANCHES.search_mask(line, mask >> scan.url)
+        url = "." in line and (_URL_BRANCHES.search_mask(line, mask >> scan.url) if check is None
+                               else _URL.search(line) is not None)  # whole: cheaper than branch literal tests
         email = ("@" in line or "#" in line) and _EMAIL.search(line) is not None
-        sep = bool(mask & scan.sep) and _SEPARATORS.search(line) is not None
-        date = has_digit and _DATE_TIME.search_mask(line, mask >> scan.date)
-        counter = has_digit and _COUNTER.search_mask(line, mask >> scan.counter)
+        sep = bool(mask & scan.sep) and (check is None or any(map(check.__contains__, _SEP_LITERALS))) and (
+            _SEPARATORS.search(line) is not None)
+        date = has_digit and _DATE_TIME.search_mask(line, mask >> scan.date, check)
+        counter = has_digit and _COUNTER.search_mask(line, mask >> scan.counter, check)
         credit = (
             bool(mask & scan.credit_any) and any(map(lower.__contains__, _CREDIT_HINTS))
-            and _CREDIT.search_mask(line, mask >> scan.credit)
+            and _CREDIT.search_mask(line, mask >> scan.credit, check)
         )
         byline = _BYLINE.search(line) is not None
     else:

@@ -125,16 +125,17 @@ class BranchSearch:
         of :meth:`search_mask` stands for the ``k``-th of them."""
         return [literals for _, literals, _ in self.branches if literals is not None]
 
-    def search_mask(self, line: str, mask: int) -> bool:
+    def search_mask(self, line: str, mask: int, folded: str | None = None) -> bool:
         """:meth:`search`, where a clear bit ``k`` of ``mask`` says that no literal of the ``k``-th set of
-        :attr:`conditions` occurs in the folded line (found by one multi-literal scan)."""
+        :attr:`conditions` occurs in the folded line (found by one multi-literal scan); with ``folded``
+        (the scan did not run: every bit set), the literals are also looked for in it, as :meth:`search` does."""
         first_digit: int | None = -1
         bit = 1
         for branch, literals, digit_first in self.branches:
             if literals is not None:
                 seen = mask & bit
                 bit <<= 1
-                if not seen:
+                if not seen or (folded is not None and not any(map(folded.__contains__, literals))):
                     continue
             if digit_first:
                 if first_digit == -1:

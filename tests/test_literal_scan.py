@@ -59,7 +59,9 @@ def _check_necessary(line: str) -> None:
             if branch.search(line):
                 assert mask >> (shift + k) & 1, (line, branch.pattern)
             k += 1
-        assert search.search_mask(line, mask >> shift) == (search.regex.search(line) is not None), line
+        want = search.regex.search(line) is not None
+        assert search.search_mask(line, mask >> shift) == want, line
+        assert search.search_mask(line, -1, fold(line)) == want, line  # no scan: literals tested in Python
 
 
 def _check_entry(line: str) -> None:
