@@ -3,8 +3,10 @@
 ``features._own`` stays the definition; this is its drop-in for the hot path, compared against it by
 ``tests/test_feature_matrix.py``. What changes is only how the answers are found:
 
-- feature patterns first meet a cheap necessary condition: the literals every match contains
-  (:func:`cleaners.prefilter.required_literals`, derived from the pattern, so no hand-kept list);
+- feature patterns and the vocabulary first meet cheap necessary conditions: the literals every match
+  contains (derived from the patterns by :func:`cleaners.prefilter.required_literals` and
+  :func:`cleaners.regex_split.adjacent_literals`, so no hand-kept lists) and the vocabulary's words as
+  tokens, all looked for in one :class:`cleaners.literal_scan.LiteralScan` pass per line;
 - character counts of ASCII text run as byte deletions in C;
 - a token's vocabulary stems are looked up once per distinct token (bounded memory);
 - length bins and vocabulary flags are looked up in tables of the same float values.
@@ -128,7 +130,8 @@ def _vocabulary_patterns() -> list[bytes]:
     out += [word(*phrase.split(" ")) for group in vocab.phrases.values() for phrase, _, _ in group]
     out += [prefix(stem) for group in vocab.stems.values() for stem, _ in group]
     for entry in vocab.cjk_groups:
-        assert entry.lower() == entry, entry  # found in line.lower() exactly where found in the line
+        if entry.lower() != entry:  # found in line.lower() exactly where found in the line
+            raise ValueError(f"a CJK vocabulary entry with cased characters: {entry!r}")
         out.append(literal(entry))
     return out
 
@@ -139,7 +142,7 @@ lines, so the scan's report would cost more than it saves. Tuning, not meaning."
 
 
 class _Scan:
-    """Bits of one :class:`LiteralScan` over a line's lower case and fold (see :func:`own`)."""
+    """Bits of one :class:`LiteralScan` over a line's lower case and fold (see :func:`line_entry`)."""
 
     def __init__(self, available: bool = True) -> None:
         conditions: list[list[bytes] | None] = [_vocabulary_patterns()]
