@@ -11,6 +11,7 @@ character passes.
 from __future__ import annotations
 
 import _sre
+import functools
 import itertools
 import re
 from re import _constants as C  # type: ignore[attr-defined]
@@ -24,6 +25,13 @@ _CATEGORIES = {
 }
 _Result = tuple[list[str], bool] | None
 """Regex fragments for the possible first characters, and whether the sequence can match empty."""
+
+
+@functools.lru_cache(maxsize=1024)
+def parse(regex: re.Pattern[str]) -> Any:
+    """The parsed pattern (``re._parser``), once per pattern: the prefilters and :mod:`cleaners.relax` each
+    read it (callers must not change it). Raises what the parser raises."""
+    return P.parse(regex.pattern, regex.flags)
 
 
 def _esc(code: int) -> str:
@@ -90,7 +98,7 @@ def first_char_filter(regex: re.Pattern[str]) -> re.Pattern[str] | None:
     if regex.flags & (re.MULTILINE | re.VERBOSE):
         return None
     try:
-        parsed = list(P.parse(regex.pattern, regex.flags))
+        parsed = list(parse(regex))
     except Exception:  # an unparseable pattern just gets no prefilter
         return None
     if not parsed or parsed[0] != (C.AT, C.AT_BEGINNING):
@@ -186,7 +194,7 @@ def required_literals(regex: re.Pattern[str], min_length: int = 3) -> _Literals 
     if regex.flags & re.LOCALE or not isinstance(regex.pattern, str):
         return None
     try:
-        parsed = P.parse(regex.pattern, regex.flags)
+        parsed = parse(regex)
     except Exception:  # no prefilter for what the parser of this Python version rejects
         return None
     found = _required(list(parsed))
@@ -258,7 +266,7 @@ def single_literal(regex: re.Pattern[str]) -> str | None:
     if regex.flags & re.LOCALE or not isinstance(regex.pattern, str):
         return None
     try:
-        items = list(P.parse(regex.pattern, regex.flags))
+        items = list(parse(regex))
     except Exception:  # no prefilter for what the parser of this Python version rejects
         return None
     best: str | None = None

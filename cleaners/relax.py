@@ -25,10 +25,9 @@ from __future__ import annotations
 import functools
 import re
 from re import _constants as C  # type: ignore[attr-defined]
-from re import _parser as P  # type: ignore[attr-defined]
 from typing import Any
 
-from .prefilter import _fold_char
+from .prefilter import _fold_char, parse
 
 ANY = "[^\\n]"
 _MAX_RANGE = 4096
@@ -79,9 +78,9 @@ def _folds_of(code: int, ignore_case: bool) -> set[int]:
 
 @functools.cache
 def _category(category: Any) -> frozenset[int]:
-    """The characters of ``\\s`` or ``\\d`` (Unicode patterns: ``str.isspace`` / ``str.isdecimal``)."""
-    test = str.isspace if category is C.CATEGORY_SPACE else str.isdecimal
-    return frozenset(c for c in range(_CATEGORY_LIMITS[category]) if test(chr(c)))
+    """The characters of ``\\s`` or ``\\d`` in a Unicode pattern (``str.isspace`` / ``str.isdecimal``)."""
+    engine = re.compile(r"\s" if category is C.CATEGORY_SPACE else r"\d")  # what the engine matches
+    return frozenset(map(ord, engine.findall("".join(map(chr, range(_CATEGORY_LIMITS[category]))))))
 
 
 def _class(items: Any, ignore_case: bool) -> str:
@@ -191,7 +190,7 @@ def relaxed(regex: re.Pattern[str]) -> str | None:
     if not isinstance(regex.pattern, str) or regex.flags & (re.MULTILINE | re.DOTALL | re.LOCALE):
         return None
     try:
-        items = _trim(list(P.parse(regex.pattern, regex.flags)), regex.flags)
+        items = _trim(list(parse(regex)), regex.flags)
         return _seq(items, regex.flags, top=True)
     except (_Unsupported, re.error, RecursionError):
         return None

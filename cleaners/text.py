@@ -59,8 +59,9 @@ def _apply_guard(lines: Sequence[str], verdicts: list[Verdict | None], config: C
     if evidence < config.guard_min_evidence:
         keep, flag = risky, "clean-input-guard"
     else:
-        total = sum(len(line.split()) for line in lines) or 1
-        removed = sum(len(lines[i].split()) for i in risky)
+        # words never run across the joining space: the sums of len(line.split()) over the lines
+        total = len(" ".join(lines).split()) or 1
+        removed = len(" ".join([lines[i] for i in risky]).split())
         if removed / total <= config.guard_max_removed_share:
             return []
         # Little boilerplate evidence: the classifier is probably lost, give every risky line back.

@@ -60,8 +60,11 @@ def test_every_catalogue_pattern_is_relaxed_and_compiled() -> None:
 
 
 def test_category_limits() -> None:
-    assert not any(c.isspace() for c in _ALL[0x3001:])
-    assert not any(c.isdecimal() for c in _ALL[0x20000 - 0x800:] if ord(c) >= 0x20000)
+    beyond = "".join(chr(c) for c in range(0x3001, 0x110000) if not 0xD800 <= c < 0xE000)
+    assert re.search(r"\s", beyond) is None
+    at = 0x20000 - 0x3001 - 0x800  # (no surrogates in `beyond`)
+    assert beyond[at] == "\U00020000" and re.search(r"\d", beyond[at:]) is None
+    assert relax._category(_C.CATEGORY_SPACE) == frozenset(c for c in range(0x3001) if chr(c).isspace())
 
 
 def _classes(items: Any, flags: int) -> Iterator[tuple[Any, int]]:
