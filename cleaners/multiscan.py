@@ -1,13 +1,12 @@
 """Which of many patterns may match each line of a document: all patterns in one RE2 set.
 
 :class:`LineScanner` compiles the :func:`~cleaners.relax.relaxed` form of each pattern (a superset of its
-matches, over folded text) into one ``RE2::Set``: a single automaton that reads a line once for all
-patterns. :meth:`LineScanner.candidates` folds and encodes a document's lines at once (one ``fold``, one
-``encode``, one ``split``), then asks the set line by line (~1 µs of call overhead, ~2 µs for a line of
-140 bytes). The answer is a superset of the patterns whose Python ``search`` finds a match in each line;
-the caller confirms candidates with the patterns themselves (tests/test_multiscan.py compares with the plain
-patterns). Patterns that cannot be relaxed or that RE2 rejects are candidates on every line
-(:attr:`LineScanner.always`).
+matches) into one ``RE2::Set``: a single automaton that reads a line once for all patterns.
+:meth:`LineScanner.candidates` encodes a document's lines at once (one ``join``, one ``encode``, one
+``split``), then asks the set line by line (~1 µs of call overhead, ~2 µs for a line of 140 bytes). The
+answer is a superset of the patterns whose Python ``search`` finds a match in each line; the caller
+confirms candidates with the patterns themselves (tests/test_multiscan.py compares with the plain patterns).
+Patterns that cannot be relaxed or that RE2 rejects are candidates on every line (:attr:`LineScanner.always`).
 
 Measured alternatives: one set match over the whole document in multi-line mode, then per-pattern searches
 for the lines, was slower (the multi-line automaton restarts every ``^``-anchored pattern at each line:
@@ -24,7 +23,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from .prefilter import fold
 from .relax import relaxed
 
 try:
@@ -66,7 +64,7 @@ class LineScanner:
         if not lines:
             return []
         try:
-            encoded = fold("\n".join(lines)).encode("utf-8").split(b"\n")
+            encoded = "\n".join(lines).encode("utf-8").split(b"\n")
         except UnicodeEncodeError:
             return None
         match = self._set.Match

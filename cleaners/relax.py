@@ -1,21 +1,25 @@
-"""A Python regex as a looser RE2 pattern over :func:`~cleaners.prefilter.fold`-ed text.
+"""A Python regex as a looser, case-insensitive RE2 pattern.
 
-:func:`relaxed` rewrites a parsed pattern so that wherever the original ``search``-es a match in a line,
-the relaxed pattern matches the fold of that line (a superset: it may also match where the original does
-not, never the other way round). Candidates found with it are then confirmed by the original pattern.
+:func:`relaxed` rewrites a parsed pattern so that wherever the original ``search``-es a match in a line, the
+relaxed pattern (RE2, case-insensitive) matches in that line too: a superset, it may also match where the
+original does not, never the other way round. Candidates found with it are confirmed by the original.
 
-- a literal character becomes the fold of itself: the engine matches a pattern character, with or
-  without IGNORECASE, only with characters whose fold is the fold of the pattern character
-  (tests/test_prefilter.py checks this for every code point);
+Characters are compared by their :func:`~cleaners.prefilter.fold`: the engine matches a pattern character,
+with or without IGNORECASE, only with characters whose fold is the fold of the pattern character
+(tests/test_prefilter.py checks every code point), and RE2's case-insensitive matching of a fold matches
+every character of that fold but those listed in ``_RE2_MISSES``, which are added (tests/test_multiscan.py
+checks every code point). So:
+
+- a literal character becomes its fold;
 - a character class of literals and small ranges becomes the set of the folds of the characters it can
-  match (computed from its members, their simple upper and lower cases; tests/test_multiscan.py checks
-  every code point against every class of the catalogue); ``\\s`` and ``\\d`` add the characters
-  ``str.isspace`` / ``str.isdecimal`` accept (what the engine's Unicode categories are); anything else
-  (``\\w``, negated classes, ``.``) becomes "any character but a line break";
+  match (from its members, their simple upper and lower cases; tests/test_multiscan.py checks every code
+  point against every class of the catalogue); ``\\s`` and ``\\d`` add the characters the engine's own
+  classes match; anything else (``\\w``, negated classes, ``.``) becomes "any character but a line break";
 - zero-width tests other than top-level ``^`` and ``$`` (``\\b``, look-arounds, anchors inside groups) are
-  dropped (RE2 would accept them, but they add nothing to a prefilter);
-- repeats with a large upper bound lose the bound (a smaller automaton);
-- elements at either end that a match need not contain are cut (see :func:`_trim`).
+  dropped (they add little to a prefilter);
+- repeats with a large upper bound lose the bound, elements at either end that a match need not contain
+  are cut (:func:`_trim`), and a pattern split by runs of "any characters" keeps one piece (:func:`_segment`):
+  a smaller automaton.
 
 Returns None for what it does not model (back-references, conditionals): such patterns are always run.
 """
@@ -48,7 +52,12 @@ def _hs_char(code: int) -> str:
     return f"\\x{{{code:x}}}"
 
 
+_RE2_MISSES = {ord("i"): (0x130, 0x131)}
+"""Characters whose fold is the key that RE2's case-insensitive match of the key misses (İ, ı)."""
+
+
 def _char_set(codes: set[int]) -> str:
+    codes = codes.union(*(_RE2_MISSES[c] for c in codes if c in _RE2_MISSES))
     if not codes:
         raise _Unsupported("empty class")
     if len(codes) == 1:
@@ -185,12 +194,54 @@ def _trim(items: list[Any], flags: int) -> list[Any]:
     return items
 
 
+def _unbounded_any(item: Any, flags: int) -> bool:
+    op, av = item
+    return (op in _REPEATS and (av[1] is C.MAXREPEAT or av[1] > _MAX_BOUND) and _seq(av[2], flags) == ANY)
+
+
+def _literal_weight(items: Any) -> int:
+    """Literal characters at the top level of a piece, or in every alternative of a group there (roughly)."""
+    weight = 0
+    for op, av in items:
+        if op is C.LITERAL:
+            weight += 1
+        elif op is C.SUBPATTERN:
+            weight += _literal_weight(av[3])
+        elif op is C.BRANCH:
+            weight += min(_literal_weight(sub) for sub in av[1])
+    return weight
+
+
+def _segment(items: list[Any], flags: int) -> list[Any]:
+    """One of the pieces between top-level runs of "any characters": every match contains a match of each
+    piece, so one piece is a looser pattern (a much smaller automaton). The first piece when the pattern is
+    anchored, else the one with the most literal characters."""
+    pieces: list[list[Any]] = [[]]
+    for item in items:
+        if _unbounded_any(item, flags):
+            pieces.append([])
+        else:
+            pieces[-1].append(item)
+    if len(pieces) == 1:
+        return items
+    if pieces[0] and pieces[0][0] == (C.AT, C.AT_BEGINNING) and _literal_weight(pieces[0]) >= _MIN_WEIGHT:
+        return pieces[0]
+    best = max(pieces, key=_literal_weight)
+    if _literal_weight(best) < _MIN_WEIGHT:
+        return items
+    return [item for item in best if item[0] is not C.AT]
+
+
+_MIN_WEIGHT = 3
+
+
 def relaxed(regex: re.Pattern[str]) -> str | None:
-    """The relaxed RE2 pattern (UTF-8, over one folded line), or None (see module doc)."""
+    """The relaxed RE2 pattern (case-insensitive, UTF-8, to search one line), or None (see module doc)."""
     if not isinstance(regex.pattern, str) or regex.flags & (re.MULTILINE | re.DOTALL | re.LOCALE):
         return None
     try:
         items = _trim(list(parse(regex)), regex.flags)
-        return _seq(items, regex.flags, top=True)
+        items = _segment(items, regex.flags)
+        return "(?i)" + _seq(items, regex.flags, top=True)
     except (_Unsupported, re.error, RecursionError):
         return None
