@@ -6,7 +6,8 @@ fixed class, and no match is longer than a few characters. So we pick, per branc
 the fewest characters common in clean text (anchors), keep only the text within one match length of an
 anchor, join those pieces with newlines that no match can span, and search that. Same answer, ~10x faster
 on clean text. If a future ftfy changes the regex so that the analysis does not hold, we fall back to
-``is_bad`` itself.
+``is_bad`` itself. Before that, RE2 searches the whole text once for a relaxed form of the regex (a
+superset of its matches, :mod:`cleaners.relax`): where it finds nothing, nothing is bad (~10x faster again).
 
 :func:`speed_up_ftfy` also lets ftfy skip its two ``str.translate`` fixers when no character of their table
 occurs in the text (:func:`skip_when_absent`).
@@ -23,6 +24,8 @@ from typing import Any
 import ftfy
 import ftfy.chardata
 from ftfy.badness import BADNESS_RE, is_bad
+
+from .relax import relaxed
 
 # The regex parser's internals (public as sre_parse until Python 3.11 deprecated that name).
 _sre_c: Any = importlib.import_module("re._constants")
@@ -100,7 +103,48 @@ def _build() -> Callable[[str], bool]:
     return is_bad_fast
 
 
-looks_bad: Callable[[str], bool] = _build()
+def _re2_prefilter() -> Callable[[str], bool] | None:
+    """A test that is True wherever ``BADNESS_RE`` finds a match (and mostly False elsewhere): its relaxed
+    form (:func:`cleaners.relax.relaxed`, a superset of its matches) searched once by RE2 (~10 µs for a 6 kB
+    article instead of ~100 µs); None without RE2."""
+    try:
+        from re2 import _re2
+    except ImportError:  # pragma: no cover - RE2 is a dependency; without it the anchor scan alone runs
+        return None
+    pattern = relaxed(BADNESS_RE, text=True)
+    if pattern is None:  # pragma: no cover - a future ftfy regex that relax does not model
+        return None
+    options = _re2.RE2.Options()
+    options.never_capture = True
+    options.log_errors = False
+    options.max_mem = 32 << 20
+    regex = _re2.RE2(pattern.encode(), options)
+    if not regex.ok():  # pragma: no cover
+        return None
+    match, unanchored = regex.Match, _re2.RE2.Anchor.UNANCHORED
+
+    def may_be_bad(text: str) -> bool:
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: let the exact test decide
+            return True
+        return match(unanchored, data, 0, len(data))[0][0] >= 0
+
+    return may_be_bad
+
+
+def _with_prefilter(exact: Callable[[str], bool]) -> Callable[[str], bool]:
+    may_be_bad = _re2_prefilter()
+    if may_be_bad is None:  # pragma: no cover
+        return exact
+
+    def looks_bad(text: str) -> bool:
+        return may_be_bad(text) and exact(text)
+
+    return looks_bad
+
+
+looks_bad: Callable[[str], bool] = _with_prefilter(_build())
 """Same as ``ftfy.badness.is_bad(text)``, faster."""
 
 

@@ -21,6 +21,11 @@ checks every code point). So:
   are cut (:func:`_trim`), and a pattern split by runs of "any characters" keeps one piece (:func:`_segment`):
   a smaller automaton.
 
+Parts of a pattern without IGNORECASE stay exact (case-sensitive in RE2). With ``text=True`` the relaxed
+pattern is for any string, line breaks included (``ftfy``'s mojibake test on whole documents): "any
+character" then includes ``\\n`` where the original's does, ``$`` also matches before a line break, and
+no trimming assumes a single line.
+
 Returns None for what it does not model (back-references, conditionals): such patterns are always run.
 """
 
@@ -34,6 +39,7 @@ from typing import Any
 from .prefilter import _fold_char, parse
 
 ANY = "[^\\n]"
+ANY_NL = "(?s:.)"
 _MAX_RANGE = 4096
 """Ranges larger than this become "any character" (enumerating their folds would cost too much)."""
 _CATEGORY_LIMITS = {C.CATEGORY_SPACE: 0x3001, C.CATEGORY_DIGIT: 0x20000}
@@ -56,8 +62,15 @@ _RE2_MISSES = {ord("i"): (0x130, 0x131)}
 """Characters whose fold is the key that RE2's case-insensitive match of the key misses (İ, ı)."""
 
 
-def _char_set(codes: set[int]) -> str:
-    codes = codes.union(*(_RE2_MISSES[c] for c in codes if c in _RE2_MISSES))
+def _char_set(codes: set[int], folded: bool = True) -> str:
+    """RE2 for one character of ``codes``: folds (matched case-insensitively), or exact characters."""
+    if folded:
+        codes = codes.union(*(_RE2_MISSES[c] for c in codes if c in _RE2_MISSES))
+    body = _set_body(codes)
+    return body if folded else f"(?-i:{body})"
+
+
+def _set_body(codes: set[int]) -> str:
     if not codes:
         raise _Unsupported("empty class")
     if len(codes) == 1:
@@ -92,46 +105,50 @@ def _category(category: Any) -> frozenset[int]:
     return frozenset(map(ord, engine.findall("".join(map(chr, range(_CATEGORY_LIMITS[category]))))))
 
 
-def _class(items: Any, ignore_case: bool) -> str:
+def _class(items: Any, ignore_case: bool, text: bool = False) -> str:
+    """A class: the folds of what it matches (IGNORECASE), or exactly its members; else any character."""
     codes: set[int] = set()
     for op, av in items:
         if op is C.CATEGORY and av in (C.CATEGORY_SPACE, C.CATEGORY_DIGIT):
             codes |= _category(av)  # uncased: their folds are themselves
         elif op is C.LITERAL:
-            codes |= _folds_of(av, ignore_case)
+            codes |= _folds_of(av, ignore_case) if ignore_case else {av}
         elif op is C.RANGE and av[1] - av[0] <= _MAX_RANGE:
             for code in range(av[0], av[1] + 1):
-                codes |= _folds_of(code, ignore_case)
+                codes |= _folds_of(code, ignore_case) if ignore_case else {code}
         else:  # NEGATE, CATEGORY, huge ranges: any character
-            return ANY
-    codes.discard(ord("\n"))
-    return _char_set(codes)
+            return ANY_NL if text else ANY
+    if not text:
+        codes.discard(ord("\n"))
+    return _char_set(codes, folded=ignore_case)
 
 
-def _seq(items: Any, flags: int, top: bool = False) -> str:
-    return "".join(_one(op, av, flags, top) for op, av in items)
+def _seq(items: Any, flags: int, top: bool = False, text: bool = False) -> str:
+    return "".join(_one(op, av, flags, top, text) for op, av in items)
 
 
-def _one(op: Any, av: Any, flags: int, top: bool = False) -> str:
+def _one(op: Any, av: Any, flags: int, top: bool = False, text: bool = False) -> str:
     ignore_case = bool(flags & re.IGNORECASE)
     if op is C.LITERAL:
-        if av == ord("\n"):
+        if av == ord("\n") and not text:
             raise _Unsupported("line break")
-        return _char_set({ord(_fold_char(av))})
-    if op in (C.NOT_LITERAL, C.ANY):
-        return ANY
+        return _char_set({ord(_fold_char(av))}) if ignore_case else _char_set({av}, folded=False)
+    if op is C.ANY:
+        return ANY_NL if flags & re.DOTALL else ANY
+    if op is C.NOT_LITERAL:
+        return ANY_NL if text else ANY
     if op is C.IN:
-        return _class(av, ignore_case)
+        return _class(av, ignore_case, text)
     if op is C.SUBPATTERN:
         _group, add_flags, del_flags, sub = av
-        return "(?:" + _seq(sub, (flags | add_flags) & ~del_flags) + ")"
+        return "(?:" + _seq(sub, (flags | add_flags) & ~del_flags, text=text) + ")"
     if op is C.ATOMIC_GROUP:
-        return "(?:" + _seq(av, flags) + ")"
+        return "(?:" + _seq(av, flags, text=text) + ")"
     if op is C.BRANCH:
-        return "(?:" + "|".join(_seq(sub, flags) for sub in av[1]) + ")"
+        return "(?:" + "|".join(_seq(sub, flags, text=text) for sub in av[1]) + ")"
     if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
         lo, hi, sub = av
-        body = "(?:" + _seq(sub, flags) + ")"
+        body = "(?:" + _seq(sub, flags, text=text) + ")"
         if hi is C.MAXREPEAT or hi > _MAX_BOUND:
             return body + ("*" if lo == 0 else "+" if lo == 1 else f"{{{lo},}}")
         return body + f"{{{lo},{hi}}}"
@@ -141,7 +158,7 @@ def _one(op: Any, av: Any, flags: int, top: bool = False) -> str:
         if av in (C.AT_BEGINNING, C.AT_BEGINNING_STRING):
             return "^"
         if av in (C.AT_END, C.AT_END_STRING):
-            return "$"
+            return "(?m:$)" if text else "$"  # Python's `$` also matches before a final line break
         return ""  # word boundaries: dropped (a superset)
     if op in (C.ASSERT, C.ASSERT_NOT):
         return ""
@@ -152,7 +169,7 @@ _REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
 
 
 def _any_run(item: Any, flags: int) -> bool:
-    """``item`` relaxes to "any characters but a line break, any number of them"."""
+    """``item`` relaxes to "any characters but a line break, any number of them" (in line mode)."""
     op, av = item
     return (op in _REPEATS and av[0] == 0 and (av[1] is C.MAXREPEAT or av[1] > _MAX_BOUND)
             and _seq(av[2], flags) == ANY)
@@ -163,7 +180,7 @@ def _droppable(op: Any, av: Any, anchors: tuple[Any, ...]) -> bool:
     return (op in _REPEATS and av[0] == 0) or op in (C.ASSERT, C.ASSERT_NOT) or (op is C.AT and av not in anchors)
 
 
-def _trim(items: list[Any], flags: int) -> list[Any]:
+def _trim(items: list[Any], flags: int, text: bool) -> list[Any]:
     """The relaxed pattern without elements at its ends that a match need not contain: a match (in a line,
     which holds no line break) exists exactly when one of the shorter pattern does.
 
@@ -176,7 +193,7 @@ def _trim(items: list[Any], flags: int) -> list[Any]:
         op, av = items[-1]
         if _droppable(op, av, (C.AT_END, C.AT_END_STRING)):
             items.pop()
-        elif op is C.AT and len(items) >= 2 and _any_run(items[-2], flags):
+        elif op is C.AT and not text and len(items) >= 2 and _any_run(items[-2], flags):
             del items[-2:]
         elif op in _REPEATS:
             items[-1] = (op, (av[0], av[0], av[2]))  # `x{2,9}` at the end: `x{2}` is there too
@@ -194,9 +211,10 @@ def _trim(items: list[Any], flags: int) -> list[Any]:
     return items
 
 
-def _unbounded_any(item: Any, flags: int) -> bool:
+def _unbounded_any(item: Any, flags: int, text: bool) -> bool:
     op, av = item
-    return (op in _REPEATS and (av[1] is C.MAXREPEAT or av[1] > _MAX_BOUND) and _seq(av[2], flags) == ANY)
+    return (op in _REPEATS and (av[1] is C.MAXREPEAT or av[1] > _MAX_BOUND)
+            and _seq(av[2], flags, text=text) in (ANY, ANY_NL))
 
 
 def _literal_weight(items: Any) -> int:
@@ -212,13 +230,13 @@ def _literal_weight(items: Any) -> int:
     return weight
 
 
-def _segment(items: list[Any], flags: int) -> list[Any]:
+def _segment(items: list[Any], flags: int, text: bool) -> list[Any]:
     """One of the pieces between top-level runs of "any characters": every match contains a match of each
     piece, so one piece is a looser pattern (a much smaller automaton). The first piece when the pattern is
     anchored, else the one with the most literal characters."""
     pieces: list[list[Any]] = [[]]
     for item in items:
-        if _unbounded_any(item, flags):
+        if _unbounded_any(item, flags, text):
             pieces.append([])
         else:
             pieces[-1].append(item)
@@ -235,13 +253,14 @@ def _segment(items: list[Any], flags: int) -> list[Any]:
 _MIN_WEIGHT = 3
 
 
-def relaxed(regex: re.Pattern[str]) -> str | None:
-    """The relaxed RE2 pattern (case-insensitive, UTF-8, to search one line), or None (see module doc)."""
+def relaxed(regex: re.Pattern[str], *, text: bool = False) -> str | None:
+    """The relaxed RE2 pattern (case-insensitive, UTF-8) to search one line (a string without ``\\n``), or
+    with ``text`` any string; None (see module doc)."""
     if not isinstance(regex.pattern, str) or regex.flags & (re.MULTILINE | re.DOTALL | re.LOCALE):
         return None
     try:
-        items = _trim(list(parse(regex)), regex.flags)
-        items = _segment(items, regex.flags)
-        return "(?i)" + _seq(items, regex.flags, top=True)
+        items = _trim(list(parse(regex)), regex.flags, text)
+        items = _segment(items, regex.flags, text)
+        return "(?i)" + _seq(items, regex.flags, top=True, text=text)
     except (_Unsupported, re.error, RecursionError):
         return None

@@ -1,7 +1,8 @@
 """The RE2 line prefilter never hides a match, and the catalogue's verdicts with it are the plain rules' verdicts.
 
-- every character class of the catalogue, relaxed, holds the fold of every code point the class matches
-  (checked over all of Unicode), and ``\\s``/``\\d`` have no members beyond the limits relax.py assumes;
+- every character class of the catalogue, relaxed, matches (in RE2) every code point the class matches
+  (checked over all of Unicode); RE2's case-insensitive match of a fold matches every character of that
+  fold; ``\\s``/``\\d`` have no members beyond the limits relax.py assumes;
 - candidates ⊇ true matches, per branch and section rule, on rule examples, dev lines, the bench corpus
   and generated lines; ``classify_lines`` gives the same verdicts with and without the scanner.
 """
@@ -85,8 +86,18 @@ def _classes(items: Any, flags: int) -> Iterator[tuple[Any, int]]:
             yield from _classes(av, flags)
 
 
-def _python_class(relaxed: str) -> re.Pattern[str]:
-    return re.compile(re.sub(r"\\x\{([0-9a-f]+)\}", lambda m: f"\\U{int(m[1], 16):08x}", relaxed))
+def _class_regex(items: Any, flags: int) -> re.Pattern[str]:
+    """One class of a parsed pattern as a Python regex, with the flags in force where it stands."""
+    state = _P.State()
+    state.flags = flags
+    return _CO.compile(_P.SubPattern(state, [(_C.IN, items)]), flags)  # type: ignore[no-any-return]
+
+
+def _relaxed_class(items: Any, flags: int) -> Any:
+    """The relaxed class as the scanner runs it (RE2, case-insensitive outside exact parts)."""
+    import re2
+
+    return re2.compile("(?i)" + relax._class(items, bool(flags & re.IGNORECASE)))
 
 
 def test_re2_case_insensitive_fold_matches_every_character_of_that_fold() -> None:
@@ -108,7 +119,7 @@ def test_re2_case_insensitive_fold_matches_every_character_of_that_fold() -> Non
 
 
 @pytest.mark.slow
-def test_relaxed_classes_hold_the_fold_of_every_code_point_they_match() -> None:
+def test_relaxed_classes_match_every_code_point_the_class_matches() -> None:
     seen: set[tuple[str, int]] = set()
     for rx in _patterns(catalogue(frozenset())):
         parsed = _P.parse(rx.pattern, rx.flags)
@@ -117,10 +128,9 @@ def test_relaxed_classes_hold_the_fold_of_every_code_point_they_match() -> None:
             if key in seen:
                 continue
             seen.add(key)
-            original = _CO.compile(_P.SubPattern(parsed.state, [(_C.IN, items)]), flags)
-            loose = _python_class(relax._class(items, bool(flags & re.IGNORECASE)))
+            original = _class_regex(items, flags)
             matched = "".join(m.group() for m in original.finditer(_ALL)).replace("\n", "")
-            assert len(loose.findall(fold(matched))) == len(matched), items  # the folds are in the set
+            assert len(_relaxed_class(items, flags).findall(matched)) == len(matched), items
     assert len(seen) > 20
 
 
@@ -129,10 +139,9 @@ def test_relaxed_classes_on_cased_letters() -> None:  # the fast, common part of
     parsed = _P.parse(rx.pattern, rx.flags)
     sample = "".join(chr(c) for c in range(0x3000)) + "İıſKÅẞ"
     for items, flags in _classes(parsed, rx.flags):
-        original = _CO.compile(_P.SubPattern(parsed.state, [(_C.IN, items)]), flags)
-        loose = _python_class(relax._class(items, bool(flags & re.IGNORECASE)))
+        original = _class_regex(items, flags)
         matched = "".join(m.group() for m in original.finditer(sample))
-        assert matched and len(loose.findall(fold(matched))) == len(matched)
+        assert matched and len(_relaxed_class(items, flags).findall(matched)) == len(matched)
 
 
 def _variants(line: str) -> list[str]:
@@ -193,11 +202,11 @@ def test_match_among_candidates_is_match() -> None:
 
 
 def test_unscannable_text_means_no_candidates_answer() -> None:
-    scanner = line_scanner([re.compile("a")])
+    scanner = line_scanner([re.compile("a", re.I), re.compile("b")])
     assert scanner is not None
     assert scanner.candidates(["\ud800 a"]) is None
     assert scanner.candidates([]) == []
-    assert scanner.candidates(["a", "b", "A"]) == [(0,), (), (0,)]
+    assert scanner.candidates(["a", "b", "A", "B", "ab"]) == [(0,), (1,), (0,), (), (0, 1)]
 
 
 def _verdicts(texts: list[str], scanner: LineScanner | None) -> list[object]:
@@ -217,3 +226,30 @@ def test_classify_lines_same_with_and_without_the_scanner() -> None:
     cat = catalogue(frozenset())
     assert cat.scanner is not None
     assert _verdicts(texts, cat.scanner) == _verdicts(texts, None)
+
+
+@pytest.mark.parametrize(("pattern", "text"), [
+    (r"a$", "xa\n"), (r"a[^b]c", "a\nc"), (r"a\sc", "a\nc"), (r"a.*b$", "a b\n"), (r"^x.{0,80}y$", "xy\n"),
+    (r"(?-i:A)b\W", "Ab\n"), (r"é\d", "É٣"), (r"a\nb", "a\nb"),
+])
+def test_relaxed_for_text_keeps_matches_across_line_breaks(pattern: str, text: str) -> None:
+    import re2
+
+    regex = re.compile(pattern, re.IGNORECASE if pattern.startswith("é") else 0)
+    assert regex.search(text) is not None
+    loose = relax.relaxed(regex, text=True)
+    assert loose is not None and re2.search(loose, text) is not None, loose
+
+
+def test_badness_prefilter_holds_every_bad_dev_text() -> None:
+    from ftfy.badness import is_bad
+
+    from cleaners import badness_scan
+
+    may_be_bad = badness_scan._re2_prefilter()
+    assert may_be_bad is not None
+    texts = [ln for lines in _dev_lines(2) for ln in lines]
+    texts += [t.encode("utf-8").decode("cp1252", errors="replace") for t in texts[::7]]
+    bad = [t for t in texts if is_bad(t)]
+    assert len(bad) > 50 and all(map(may_be_bad, bad))
+    assert sum(map(may_be_bad, texts)) < len(texts) / 2
