@@ -71,36 +71,33 @@ def _anchors(pattern: re.Pattern[str]) -> tuple[str, int] | None:
     return "".join(sorted(anchors)), longest
 
 
-def _build() -> Callable[[str], bool]:
+def _build() -> tuple[Callable[[str], bool], Callable[[str], list[tuple[int, int]]] | None]:
+    """The exact test, and the function giving the text spans it searches (None: ``is_bad`` itself)."""
     found = _anchors(BADNESS_RE)
     if found is None:
-        return is_bad
+        return is_bad, None
     chars, width = found
-    anchor_re = re.compile("[" + "".join(re.escape(c) for c in chars) + "]")
+    anchor = "[" + "".join(re.escape(c) for c in chars) + "]"
+    # A run of anchors each within 2*width-1 characters of the previous one: their windows
+    # [p - width + 1, p + width) overlap into one span (greedy `.{0,k}` reaches the farthest anchor in
+    # range, so a match ends at the last anchor of the run; tests/test_fast_path.py compares).
+    run_re = re.compile(f"(?s){anchor}(?:.{{0,{2 * width - 2}}}{anchor})*")
     sep = "\n" * width  # '.' never matches a newline, and no match is longer than `width`
     search = BADNESS_RE.search
 
+    def spans_of(text: str) -> list[tuple[int, int]]:
+        return [(max(m.start() - width + 1, 0), m.end() - 1 + width) for m in run_re.finditer(text)]
+
     def is_bad_fast(text: str) -> bool:
-        spans: list[tuple[int, int]] = []
-        start = end = -1
-        for m in anchor_re.finditer(text):
-            p = m.start()
-            s = max(p - width + 1, 0)
-            if s <= end:  # overlaps the current span: extend it
-                end = p + width
-                continue
-            if end >= 0:
-                spans.append((start, end))
-            start, end = s, p + width
-        if end < 0:
+        spans = spans_of(text)
+        if not spans:
             return False
-        spans.append((start, end))
-        reduced = sep.join(text[a:b] for a, b in spans)
+        reduced = sep.join([text[a:b] for a, b in spans])
         if spans[0][0] > 0:
             reduced = sep + reduced  # so '^' cannot match inside the text
         return search(reduced) is not None
 
-    return is_bad_fast
+    return is_bad_fast, spans_of
 
 
 def _re2_prefilter() -> Callable[[str], bool] | None:
@@ -144,7 +141,8 @@ def _with_prefilter(exact: Callable[[str], bool]) -> Callable[[str], bool]:
     return looks_bad
 
 
-looks_bad: Callable[[str], bool] = _with_prefilter(_build())
+_exact, anchor_spans = _build()
+looks_bad: Callable[[str], bool] = _with_prefilter(_exact)
 """Same as ``ftfy.badness.is_bad(text)``, faster."""
 
 
