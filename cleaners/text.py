@@ -21,8 +21,8 @@ def split_lines(text: str) -> list[str]:
 
 def assemble(lines: Sequence[str], keep: Sequence[bool]) -> str:
     """Join the kept lines, collapsing runs of blank lines to one and trimming the ends."""
-    text = "\n".join(line for line, k in zip(lines, keep, strict=True) if k)
-    return _BLANK_RUNS.sub("\n\n", text).strip()
+    text = "\n".join([line for line, k in zip(lines, keep, strict=True) if k])
+    return (_BLANK_RUNS.sub("\n\n", text) if "\n\n\n" in text else text).strip()
 
 
 def guess_title(lines: Sequence[str]) -> str | None:
@@ -60,8 +60,13 @@ def _apply_guard(lines: Sequence[str], verdicts: list[Verdict | None], config: C
         keep, flag = risky, "clean-input-guard"
     else:
         # words never run across the joining space: the sums of len(line.split()) over the lines
-        total = len(" ".join(lines).split()) or 1
         removed = len(" ".join([lines[i] for i in risky]).split())
+        # every non-blank line holds a word: a lower bound of the total often settles it without counting
+        # (division is monotone: removed / total <= removed / at_least)
+        at_least = sum(1 for line in lines if line and not line.isspace())
+        if at_least and removed / at_least <= config.guard_max_removed_share:
+            return []
+        total = len(" ".join(lines).split()) or 1
         if removed / total <= config.guard_max_removed_share:
             return []
         # Little boilerplate evidence: the classifier is probably lost, give every risky line back.
