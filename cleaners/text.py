@@ -61,9 +61,10 @@ def _apply_guard(lines: Sequence[str], verdicts: list[Verdict | None], config: C
     else:
         # words never run across the joining space: the sums of len(line.split()) over the lines
         removed = len(" ".join([lines[i] for i in risky]).split())
-        # every non-blank line holds a word: a lower bound of the total often settles it without counting
-        # (division is monotone: removed / total <= removed / at_least)
-        at_least = sum(1 for line in lines if line and not line.isspace())
+        # the total is `removed` plus the words of the other lines, each non-blank one holding one at least:
+        # that lower bound mostly settles it without counting (division is monotone)
+        others = set(range(len(lines))).difference(risky)
+        at_least = removed + sum(1 for i in others if lines[i] and not lines[i].isspace())
         if at_least and removed / at_least <= config.guard_max_removed_share:
             return []
         total = len(" ".join(lines).split()) or 1
