@@ -9,7 +9,10 @@ only avoids work that cannot change that answer (tests/test_prefilter.py, tests/
   the others the literals one of which every match contains (:mod:`cleaners.prefilter`);
 - which rules and alternatives a line can meet depends only on its first character, zone and length
   class: that list is built once per combination and remembered;
-- verdicts of lines met before are remembered (site furniture repeats across a run's documents).
+- verdicts of lines met before are remembered (site furniture repeats across a run's documents);
+- with RE2 installed, :meth:`Catalogue.scan` reads a whole document's lines once for all branches and
+  section rules (:mod:`cleaners.multiscan`: a superset of the branches that match each line), and
+  :meth:`Catalogue.match_among` confirms only those candidates, in catalogue order.
 
 (One alternation of all patterns was measured 7x slower: Python's backtracking engine loses the
 per-pattern literal optimisations in a big alternation.)
@@ -19,11 +22,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .config import Config
+from .multiscan import LineScanner, line_scanner
 from .prefilter import first_char_filter, fold, required_literals, single_literal, top_level_branches
 from .rules import Rule, load_rules
 
@@ -59,6 +63,36 @@ class Catalogue:
     _plans: dict[tuple[str, str, int], _Plan] = field(default_factory=dict, compare=False, repr=False)
     _seen: dict[tuple[str, str], Rule | None] = field(default_factory=dict, compare=False, repr=False)
     """Verdicts of lines met before (site furniture repeats across a run's documents)."""
+    scanner: LineScanner | None = field(default=None, compare=False, repr=False)
+    """Over every branch of every rule (numbered in catalogue order), then every section rule; or None."""
+    _numbered: tuple[tuple[Rule, _Search], ...] = field(default=(), compare=False, repr=False)
+    """Per branch number: its rule and the branch's search."""
+
+    @property
+    def branch_count(self) -> int:
+        """How many branches are numbered (section rules follow them in :meth:`scan`'s numbers)."""
+        return len(self._numbered)
+
+    def scan(self, lines: Sequence[str]) -> list[tuple[int, ...]] | None:
+        """Per stripped line, the numbers of the branches (and, from ``len(branch numbers)`` on, the section
+        rules) that may match it, ascending; None: no scanner or unscannable text (try every rule)."""
+        return None if self.scanner is None else self.scanner.candidates(lines)
+
+    def match_among(self, line: str, zone: str, numbers: tuple[int, ...]) -> Rule | None:
+        """:meth:`match` of a line, given its candidate branch numbers from :meth:`scan`."""
+        words = -1
+        numbered = self._numbered
+        for n in numbers:
+            if n >= len(numbered):
+                break  # section rules
+            rule, search = numbered[n]
+            if rule.zone != "any" and rule.zone != zone:
+                continue
+            if words < 0:
+                words = len(line.split())
+            if words <= rule.max_words and search(line) is not None:
+                return rule
+        return None
 
     def _plan(self, first: str, zone: str, words: int) -> _Plan:
         """The alternatives (rule by rule, in order) a line of ``words`` words starting with ``first``
@@ -123,7 +157,9 @@ def catalogue(disabled: frozenset[str]) -> Catalogue:
     sections = tuple(r for r in enabled if r.kind == "section-start")
     branches = tuple(tuple(map(_branch, top_level_branches(r.regex) or [r.regex])) for r in rules)
     limits = tuple(sorted({r.max_words for r in rules}))
-    return Catalogue(rules, max(limits, default=0), sections, branches, limits)
+    numbered = tuple((r, b.regex.search) for r, bs in zip(rules, branches, strict=True) for b in bs)
+    scanner = line_scanner([b.regex for bs in branches for b in bs] + [r.regex for r in sections])
+    return Catalogue(rules, max(limits, default=0), sections, branches, limits, scanner=scanner, _numbered=numbered)
 
 
 def _branch(regex: re.Pattern[str]) -> Branch:

@@ -49,18 +49,25 @@ def content_span(lines: Sequence[str]) -> tuple[int, int]:
     return prose[0], prose[-1]
 
 
-def section_start(cat: Catalogue, infos: Sequence[LineInfo], min_prose_words: int) -> tuple[int, Rule] | None:
+def section_start(
+    cat: Catalogue, infos: Sequence[LineInfo], min_prose_words: int,
+    candidates: Sequence[tuple[int, ...]] | None = None,
+) -> tuple[int, Rule] | None:
     """Where a boilerplate section (comments) opens: the first matching line after enough prose.
 
     Rules with ``zone = "any"`` are unmistakable headings and open the section wherever they stand;
     the others only once ``min_prose_words`` of prose lie above (a comment counter near the byline
-    must not cut the article).
+    must not cut the article). ``candidates``: :meth:`Catalogue.scan` of the lines (section rule ``k``
+    can only match a line whose candidates hold ``len(numbered branches) + k``).
     """
     if not cat.sections:
         return None
     prose_words = 0
+    first_section = cat.branch_count
     for j, info in enumerate(infos):
         if not info.prose:
+            if candidates is not None and (not candidates[j] or candidates[j][-1] < first_section):
+                continue
             enough = prose_words >= min_prose_words
             for rule in cat.sections:
                 if ((enough or rule.zone == "any") and info.words <= rule.max_words
@@ -102,10 +109,17 @@ def classify_lines(
     known = (known_keys() or {}) if use_site else {}
     site_words = config.sitewide_max_words
     ruled: list[bool] = []
-    section = section_start(cat, infos, config.section_min_prose_words)
+    candidates = cat.scan([info.text for info in infos])
+    section = section_start(cat, infos, config.section_min_prose_words, candidates)
     for j, (i, info) in enumerate(zip(index, infos, strict=True)):
         zone = _zone(j, first, last)
-        verdict = _rule_verdict(cat, info, zone, zone != "body")
+        if candidates is None:
+            verdict = _rule_verdict(cat, info, zone, zone != "body")
+        elif candidates[j]:
+            rule = cat.match_among(info.text, zone, candidates[j])
+            verdict = None if rule is None else Verdict(rule.id, rule.description, rule.risky, edge=zone != "body")
+        else:
+            verdict = None
         if verdict is None and section is not None and j >= section[0]:
             rule = section[1]
             verdict = Verdict(rule.id, rule.description, rule.risky, edge=True)

@@ -62,12 +62,14 @@ _WALL = re.compile(
 
 def judge(text: str, config: Config) -> Rejection | None:
     """Reject documents that are not articles; None for an article."""
-    words = len(text.split())
+    # at most reject_max_words + 1 pieces: the exact count up to reject_max_words, "more" beyond
+    words = len(text.split(None, config.reject_max_words))
     if words == 0:
         return Rejection("empty", "no text left after cleaning")
-    lines = [line for line in text.split("\n") if line.strip()]
-    if len(lines) >= config.listing_min_lines and not any(line_info(line.strip()).prose for line in lines):
-        return Rejection("listing", f"{len(lines)} short lines and no paragraph of prose")
+    if text.count("\n") + 1 >= config.listing_min_lines:
+        lines = [line for line in text.split("\n") if line.strip()]
+        if len(lines) >= config.listing_min_lines and not any(line_info(line.strip()).prose for line in lines):
+            return Rejection("listing", f"{len(lines)} short lines and no paragraph of prose")
     if words > config.reject_max_words:
         return None
     for code, rx, what in (

@@ -21,8 +21,8 @@ def split_lines(text: str) -> list[str]:
 
 def assemble(lines: Sequence[str], keep: Sequence[bool]) -> str:
     """Join the kept lines, collapsing runs of blank lines to one and trimming the ends."""
-    text = "\n".join(line for line, k in zip(lines, keep, strict=True) if k)
-    return _BLANK_RUNS.sub("\n\n", text).strip()
+    text = "\n".join([line for line, k in zip(lines, keep, strict=True) if k])
+    return (_BLANK_RUNS.sub("\n\n", text) if "\n\n\n" in text else text).strip()
 
 
 def guess_title(lines: Sequence[str]) -> str | None:
@@ -59,8 +59,15 @@ def _apply_guard(lines: Sequence[str], verdicts: list[Verdict | None], config: C
     if evidence < config.guard_min_evidence:
         keep, flag = risky, "clean-input-guard"
     else:
-        total = sum(len(line.split()) for line in lines) or 1
-        removed = sum(len(lines[i].split()) for i in risky)
+        # words never run across the joining space: the sums of len(line.split()) over the lines
+        removed = len(" ".join([lines[i] for i in risky]).split())
+        # the total is `removed` plus the words of the other lines, each non-blank one holding one at least:
+        # that lower bound mostly settles it without counting (division is monotone)
+        others = set(range(len(lines))).difference(risky)
+        at_least = removed + sum(1 for i in others if lines[i] and not lines[i].isspace())
+        if at_least and removed / at_least <= config.guard_max_removed_share:
+            return []
+        total = len(" ".join(lines).split()) or 1
         if removed / total <= config.guard_max_removed_share:
             return []
         # Little boilerplate evidence: the classifier is probably lost, give every risky line back.

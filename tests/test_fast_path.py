@@ -18,11 +18,11 @@ import ftfy
 import ftfy.chardata
 import pytest
 from conftest import bench_file
-from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
+from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES, is_bad
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaners import Config, Document, SiteLineStats, clean_documents, site_stats
+from cleaners import Config, Document, SiteLineStats, badness_scan, clean_documents, site_stats
 from cleaners import dedup as dd
 from cleaners.badness_scan import looks_bad
 from cleaners.dedup import DedupConfig
@@ -114,6 +114,33 @@ _SUSPECT = "".join(sorted(set("".join(MOJIBAKE_CATEGORIES.values()) + "ÂÃÎÐ�
 def test_looks_bad_matches_ftfy_on_generated_text(suspect: str, other: str) -> None:
     for text in (suspect, other + suspect, suspect + other, other):
         assert looks_bad(text) == is_bad(text), repr(text)
+        assert badness_scan._exact(text) == is_bad(text), repr(text)  # without the RE2 prefilter
+        assert badness_scan.anchor_spans is not None
+        assert badness_scan.anchor_spans(text) == _anchor_spans_reference(text)
+
+
+def _anchor_spans_reference(text: str) -> list[tuple[int, int]]:
+    """The windows [p - width + 1, p + width) around each anchor character p, merged where they overlap."""
+    found = badness_scan._anchors(BADNESS_RE)
+    assert found is not None
+    chars, width = found
+    spans: list[tuple[int, int]] = []
+    for p, c in enumerate(text):
+        if c in chars:
+            s = max(p - width + 1, 0)
+            if spans and s <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], p + width)
+            else:
+                spans.append((s, p + width))
+    return spans
+
+
+def test_anchor_spans_on_dev_texts() -> None:
+    with gzip.open(bench_file("trafilatura_text.jsonl.gz"), "rt") as f:
+        texts = [json.loads(line)["raw_text"] for line in f][:150]
+    for text in texts + [t.encode("utf-8").decode("cp1252", errors="replace") for t in texts[:50]]:
+        assert badness_scan.anchor_spans is not None
+        assert badness_scan.anchor_spans(text) == _anchor_spans_reference(text)
 
 
 _TABLE_CHARS = "".join(chr(c) for c in sorted({*ftfy.chardata.LIGATURES, *ftfy.chardata.CONTROL_CHARS}))

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaners import Config, Document, SiteLineStats, clean_documents, site_stats
-from cleaners.sitewide import line_key, site_of
+from cleaners.rules import load_rules
+from cleaners.sitewide import line_key, short_lines, site_of
 
 FOOTER = "Join 513 other subscribers"
 SYNDICATED = "The central bank kept rates unchanged on Thursday, citing slowing inflation and weak hiring."
@@ -129,3 +130,23 @@ def test_only_lines_the_statistics_count_are_looked_up() -> None:
     learned = frozenset({line_key(short), line_key(long), line_key(cjk.strip())})
     verdicts = classify_lines([short, long, cjk], config, site_boilerplate=learned, line_model=False)
     assert [v.rule_id if v else None for v in verdicts] == [SITE_RULE_ID, None, SITE_RULE_ID]
+
+
+def _short_lines_reference(text: str, max_words: int) -> list[tuple[int, str]]:
+    return [(line_key(raw), raw.strip()) for raw in text.splitlines() if 0 < len(raw.split()) <= max_words]
+
+
+def test_short_lines_memo_gives_the_reference_keys_and_known_keys() -> None:
+    from cleaners import sitewide
+
+    texts = [ex for r in load_rules() for ex in r.examples] + ["a\n\n  Join 513 others \nb c d\n" * 3, "\u2028x y"]
+    texts.append("\n".join(" ".join(["w"] * n) for n in range(40)))
+    for max_words in (30, 12, 3, 1, 0, 3, 30):  # the memo holds lines counted under other limits
+        config = Config(sitewide_max_words=max_words)
+        for _ in range(2):  # cold, then from the memo
+            with sitewide.remembering_keys():
+                for text in texts:
+                    assert list(short_lines(text, config)) == _short_lines_reference(text, max_words)
+                known = sitewide.known_keys()
+                assert known is not None and all(line_key(line) == key for line, key in known.items())
+    assert sitewide._short_memo
