@@ -176,6 +176,15 @@ def folded_of(line: str, lower: str) -> str:
     return fold(line)
 
 
+def scan_bytes(line: str, lower: str) -> bytes:
+    """What the line's scan reads, given ``lower = line.lower()``: the lower case, and the fold when it
+    differs, as UTF-8 (a lone surrogate becomes bytes outside the ASCII word class, as any non-ASCII
+    character does, so the scan's conditions stay necessary)."""
+    folded = folded_of(line, lower)
+    data = lower if folded is lower else lower + "\n" + folded
+    return data.encode("utf-8", "surrogatepass")
+
+
 _pack = struct.Struct(f"={len(F.OWN_NAMES)}d").pack
 """A row as native doubles: a document's rows become one array by ``b"".join`` (converting a list of
 float tuples to an array cost ~60 µs per document)."""
@@ -213,12 +222,11 @@ def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool, str]:
     scan = _SCAN
     short = words <= F._SHORT
     if scan.scan.active:
-        folded = folded_of(line, lower)
-        mask = scan.scan.scan(lower.encode() if folded is lower else (lower + "\n" + folded).encode())
+        mask = scan.scan.scan(scan_bytes(line, lower))
         check = None
     else:  # without Hyperscan every bit is set and the branches' literals are looked for in Python
         mask = scan.scan.all
-        folded = check = folded_of(line, lower) if short else lower
+        check = folded_of(line, lower) if short else lower
     if short:
         has_digit = digits > 0 or (len(line) > len(sample) and _DIGIT.search(line) is not None)
         url = "." in line and (_URL_BRANCHES.search_mask(line, mask >> scan.url) if check is None
