@@ -7,9 +7,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cleaners import Config, Document, clean_document, load_rules
+
+if TYPE_CHECKING:
+    from .api_server import TemporaryServer
 
 
 def _add_cleaning_options(p: argparse.ArgumentParser) -> None:
@@ -197,18 +200,19 @@ class _Progress:
 
 def cmd_run(args: argparse.Namespace) -> int:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from . import parallel
+    from . import api_server, memory, parallel
     from .settings import RunSettings
 
-    # the flow's cleaning workers start now, while this process imports Prefect and starts its server
+    memory.tune()  # before any child process starts: they inherit the settings
+    # the flow's cleaning workers and Prefect's API server start now, while this process imports Prefect
     parallel.prestart(RunSettings.max_workers)
     try:
-        return _run(args)
+        return _run(args, api_server.start_if_needed())
     finally:
         parallel.discard_prestarted()
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, server: TemporaryServer | None = None) -> int:
     from .pipeline import add_progress_hook, clean_articles, remove_progress_hook
     from .runners import make_task_runner
 
@@ -223,6 +227,8 @@ def _run(args: argparse.Namespace) -> int:
     progress = _Progress()
     if not args.quiet:
         add_progress_hook(progress)
+    if server is not None:
+        server.wait_ready()
     try:
         task_runner = make_task_runner(args.runner, dask_address=args.dask_address)
         manifest = clean_articles.with_options(task_runner=task_runner)(

@@ -52,6 +52,9 @@ Repair = tuple[str, list[str]]
 Repairs = dict[str, Repair] | Path | None
 """Repairs to reuse: in memory, or the file ``gather(..., repairs_to=...)`` wrote them to (read once)."""
 log = logging.getLogger(__name__)
+STAGE_CHUNK = 100
+"""Documents per worker task of the cleaning pass (``stage``). A chunk's documents, results and their
+pickles are what a worker holds besides its memos; the statistics (~150 kB) go with every chunk."""
 _active: ProcessPoolExecutor | None = None
 _prestarted: tuple[int, ProcessPoolExecutor] | None = None
 
@@ -111,25 +114,26 @@ def gather_here(docs: list[Document], config: Config, repairs_to: Path | None = 
     return Gathered(compact(stats), repairs)
 
 
-def _load_repairs(repairs: Repairs) -> dict[str, Repair] | None:
+def _load_repairs(repairs: Repairs, keep_file: bool = False) -> dict[str, Repair] | None:
     if not isinstance(repairs, Path):
         return repairs
     try:
         loaded = json.loads(repairs.read_text(encoding="ascii"))
     except FileNotFoundError:  # the statistics pass had none (or ran elsewhere): only a hint
         return None
-    repairs.unlink()
+    if not keep_file:
+        repairs.unlink()
     return {digest: (text, list(fixes)) for digest, (text, fixes) in loaded.items()}
 
 
 def clean_here(
     docs: list[Document], config: Config, stats: SiteLineStats, dedup: dd.DedupConfig | None,
-    repairs: Repairs,
+    repairs: Repairs, keep_repairs_file: bool = False,
 ) -> Cleaned:
     """``cleaners.clean_documents(docs, config, stats=stats)`` plus duplicate keys and boilerplate samples."""
     learned = stats.boilerplate(config)
     samples = SiteLineStats()
-    repairs = _load_repairs(repairs)
+    repairs = _load_repairs(repairs, keep_repairs_file)
     with remembering(), remembering_keys():
         if repairs:
             for doc in docs:
@@ -146,10 +150,10 @@ def clean_here(
 
 def stage_here(
     docs: list[Document], config: Config, stats: SiteLineStats, dedup: dd.DedupConfig, repairs: Repairs,
-    run_id: str, cleaned_at: datetime,
+    run_id: str, cleaned_at: datetime, keep_repairs_file: bool = False,
 ) -> Staged:
     """``clean_here``, then the rows the flow stages (``flows.rows``) and the batch's counts."""
-    cleaned = clean_here(docs, config, stats, dedup, repairs)
+    cleaned = clean_here(docs, config, stats, dedup, repairs, keep_repairs_file)
     out = Staged([], [], Counter(), Counter(), 0, 0, cleaned.samples)
     for doc, result, keys in zip(docs, cleaned.results, cleaned.keys, strict=True):
         out.removed_by_rule.update(result.removed_by_rule())
@@ -257,15 +261,43 @@ def clean(
                       docs)
 
 
+def merge_staged(parts: list[Staged]) -> Staged:
+    """The ``Staged`` of consecutive chunks of a batch, as one (what ``stage_here`` of the whole batch gives)."""
+    out = Staged([], [], Counter(), Counter(), 0, 0, SiteLineStats())
+    for part in parts:
+        out.documents += part.documents
+        out.quarantine += part.quarantine
+        out.removed_by_rule.update(part.removed_by_rule)
+        out.rejected_by_code.update(part.rejected_by_code)
+        out.rejected += part.rejected
+        out.quarantined += part.quarantined
+        out.samples.merge(part.samples)
+    return out
+
+
 def stage(
     docs: list[Document], config: Config, stats: SiteLineStats, dedup: dd.DedupConfig, repairs: Repairs,
-    run_id: str, cleaned_at: datetime,
+    run_id: str, cleaned_at: datetime, chunk: int = STAGE_CHUNK,
 ) -> Staged:
-    """``stage_here``, in a worker when a pool is active."""
-    return _in_worker(
-        lambda: stage_here(docs, config, stats, dedup, repairs, run_id, cleaned_at),
-        lambda pool: pool.submit(stage_here, docs, config, stats, dedup, repairs, run_id, cleaned_at),
-        docs)
+    """``stage_here``, in the workers when a pool is active: in chunks of ``chunk`` documents (one task
+    each), so a worker holds one chunk's documents, results and pickles at a time, not a whole batch's.
+    Results do not depend on the grouping (each document is cleaned with the run's statistics)."""
+    global _active
+    pool = _active
+    if pool is None or not docs:
+        return stage_here(docs, config, stats, dedup, repairs, run_id, cleaned_at)
+    try:
+        futures = [pool.submit(stage_here, docs[i:i + chunk], config, stats, dedup, repairs, run_id, cleaned_at,
+                               True) for i in range(0, len(docs), chunk)]
+        parts = [future.result() for future in futures]
+    except BrokenProcessPool:
+        log.warning("a cleaning worker process died; the rest of this pass runs in the flow process")
+        if _active is pool:
+            _active = None
+        return stage_here(docs, config, stats, dedup, repairs, run_id, cleaned_at)
+    if isinstance(repairs, Path):  # every chunk has read it
+        repairs.unlink(missing_ok=True)
+    return merge_staged(parts)
 
 
 def gather(docs: list[Document], config: Config, repairs_to: Path | None = None) -> Gathered:

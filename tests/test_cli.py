@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,27 @@ def test_console_script_entry_point() -> None:
     proc = subprocess.run([sys.executable, "-m", "flows.cli", "clean", str(SAMPLE)], capture_output=True, text=True,
                           check=True)
     assert proc.stdout.rstrip().endswith("not 12/28 as Spicer told them.")
+
+
+_RUN_WITHOUT_SERVER_CODE = """
+import json, sys
+from flows.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "server_code_loaded": "prefect.server.api.server" in sys.modules}))
+"""
+
+
+def test_run_starts_prefects_server_without_loading_its_code(tmp_path: Path) -> None:
+    """A fresh `presswash run` with no Prefect API configured: Prefect's temporary API server runs (in its own
+    process) and the run completes, but the flow process never imports the server's code (~75 MB)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")  # its own database; no profile with an API URL
+    dest = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-c", _RUN_WITHOUT_SERVER_CODE, "run", str(EXAMPLES), str(dest),
+                           "--run-id", "fresh", "--quiet"], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result == {"code": 0, "server_code_loaded": False}
+    assert any(dest.rglob("manifest.json"))

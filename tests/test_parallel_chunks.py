@@ -1,0 +1,39 @@
+"""The cleaning pass sends a batch to the workers in chunks (``parallel.stage``): the staged rows, quarantine
+records, counts and boilerplate samples are those of the whole batch staged in one piece, and the statistics
+pass's repairs are used by every chunk (the file is removed once, after the last)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from test_fast_path import _mojibake, dev_documents
+
+from cleaners import Config, Document
+from cleaners.dedup import DedupConfig
+from flows import parallel
+from flows.sitestats import RunSiteStats
+
+WHEN = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def test_chunked_stage_equals_whole_batch(tmp_path: Path) -> None:
+    docs = dev_documents()[:230]
+    docs.append(Document(id="empty", text="   ", url="https://example.com/empty"))  # a quarantine record
+    docs.append(Document(id="moji", text=_mojibake(docs[0].text or ""), url=docs[0].url))
+    config, dedup = Config(), DedupConfig()
+    run_stats = RunSiteStats(tmp_path)
+    with parallel.worker_pool(2):
+        run_stats.add(parallel.gather(docs, config, tmp_path / "repairs.json").stats, "0")
+    stats = run_stats.for_cleaning(config)
+    repairs = parallel._load_repairs(tmp_path / "repairs.json", keep_file=True)
+    assert repairs and stats.boilerplate(config), "the sample should exercise repairs and learned lines"
+    whole = parallel.stage_here(docs, config, stats, dedup, repairs, "r", WHEN)
+    with parallel.worker_pool(2):
+        chunked = parallel.stage(docs, config, stats, dedup, tmp_path / "repairs.json", "r", WHEN, chunk=37)
+    assert not (tmp_path / "repairs.json").exists()
+    assert chunked.documents == whole.documents and len(whole.documents) > 100
+    assert chunked.quarantine == whole.quarantine and whole.quarantine
+    assert chunked.samples.samples == whole.samples.samples and whole.samples.samples
+    assert (chunked.removed_by_rule, chunked.rejected_by_code, chunked.rejected, chunked.quarantined) == (
+        whole.removed_by_rule, whole.rejected_by_code, whole.rejected, whole.quarantined)
