@@ -368,10 +368,6 @@ STAGING_VERSION = 2
 """The layout of a staged batch (part of its fingerprint: batches staged in another layout are redone)."""
 
 
-def put_parquet(storage: Storage, key: str, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
-    storage.put(key, encode(rows, schema, "parquet"))
-
-
 def put_table(storage: Storage, key: str, table: pa.Table) -> None:
     """A staged table: an Arrow IPC stream, zstd-compressed (faster to write and read back than Parquet)."""
     sink = pa.BufferOutputStream()
@@ -383,11 +379,6 @@ def put_table(storage: Storage, key: str, table: pa.Table) -> None:
 def get_table(storage: Storage, key: str, columns: list[str] | None = None) -> pa.Table:
     table = pa.ipc.open_stream(pa.py_buffer(storage.get(key))).read_all()
     return table if columns is None else table.select(columns)
-
-
-def get_rows(storage: Storage, key: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = pq.read_table(io.BytesIO(storage.get(key)), columns=columns).to_pylist()
-    return rows
 
 
 def iter_rows(storage: Storage, key: str, columns: list[str] | None = None, batch_rows: int = 4096

@@ -62,10 +62,6 @@ def dedup_order(row: dict[str, Any]) -> str:
     return f"{row.get('url') or ''}\x00{row.get('source') or ''}"
 
 
-def document_row(staged: dict[str, Any]) -> dict[str, Any]:
-    return {k: staged[k] for k in DOCUMENTS.names}
-
-
 def staged_documents(rows: list[dict[str, Any]]) -> pa.Table:
     """Staged rows (``staged_document``) as a STAGED table."""
     return pa.Table.from_pydict({name: [row[name] for row in rows] for name in STAGED.names}, schema=STAGED)
@@ -85,10 +81,6 @@ def staged_removals(removals: list[tuple[int, Removal]], documents: list[dict[st
 def removal_row(staged: dict[str, Any], removal: Removal) -> dict[str, Any]:
     """A row of the removals table: one removed line of a written document (the definition)."""
     return {"doc_id": staged["id"], "run_id": staged["run_id"], **dict(zip(REMOVAL_FIELDS, removal, strict=True))}
-
-
-def signature_row(staged: dict[str, Any]) -> dict[str, Any]:
-    return {k: staged[k] for k in SIGNATURES.names}
 
 
 def duplicate_row(staged: dict[str, Any], dup: Duplicate) -> dict[str, Any]:
