@@ -13,6 +13,7 @@ Cleaning lives in ``cleaners``, I/O in ``sources``/``storage``/``output``.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import tempfile
 import time
@@ -375,7 +376,20 @@ def gather_all(settings: RunSettings, source: Source, spool: Path) -> tuple[RunS
 
 
 def run_pipeline(settings: RunSettings) -> dict[str, Any]:
-    """The flow's body, callable with a ready RunSettings (the CLI uses this through ``clean_articles``)."""
+    """The flow's body, callable with a ready RunSettings (the CLI uses this through ``clean_articles``).
+
+    While it runs, the objects that exist at its start (~300k: Prefect, pydantic, SQLAlchemy, modules) are
+    left out of the garbage collector's full collections: the run allocates millions of objects (batches,
+    results), which triggers a dozen of them, each scanning everything again (measured: 4.9 s of GC per
+    10,000 documents in the flow process, 2.0 s with the freeze)."""
+    gc.freeze()
+    try:
+        return _run_pipeline(settings)
+    finally:
+        gc.unfreeze()
+
+
+def _run_pipeline(settings: RunSettings) -> dict[str, Any]:
     logger = get_run_logger()
     t0 = time.perf_counter()
     memory.tune()  # before the worker processes start: they inherit it
