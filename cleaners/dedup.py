@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
@@ -103,6 +104,18 @@ def normalise(text: str) -> list[str]:
 _SHIFT = np.uint64(32)
 _ROLL = np.uint64(0x9E3779B97F4A7C15)   # odd constants: combine word hashes, then fold to 32 bits
 _FOLD = np.uint64(0xBF58476D1CE4E5B9)
+_CHUNK_HASHES = 1024
+_buffers = threading.local()
+
+
+def _products_buffer(num_perm: int) -> np.ndarray:
+    """Scratch space for num_perm x _CHUNK_HASHES MinHash products, one per thread, reused: a fresh
+    array per document (~1 MB) would come from mmap (glibc's threshold; flows.memory fixes it at 256 kB)
+    and be faulted in page by page every time, which cost more than the products themselves."""
+    buffer: np.ndarray | None = getattr(_buffers, "products", None)
+    if buffer is None or len(buffer) < num_perm * _CHUNK_HASHES:
+        buffer = _buffers.products = np.empty(num_perm * _CHUNK_HASHES, dtype=np.uint64)
+    return buffer
 
 
 @lru_cache(maxsize=8)
@@ -147,9 +160,17 @@ def minhash(hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
     if not len(hashes):
         return np.full(num_perm, 0xFFFFFFFF, dtype="<u4")
     a, b = _permutations(num_perm, seed)
-    products = a * hashes[None, :]  # mod 2^64, as uint64 arithmetic wraps
-    products += b
-    return (products.min(axis=1) >> _SHIFT).astype("<u4")
+    buffer = _products_buffer(num_perm)
+    low: np.ndarray | None = None
+    for start in range(0, len(hashes), _CHUNK_HASHES):
+        chunk = hashes[start : start + _CHUNK_HASHES]
+        products = buffer[: num_perm * len(chunk)].reshape(num_perm, len(chunk))  # contiguous
+        np.multiply(a, chunk[None, :], out=products)  # mod 2^64, as uint64 arithmetic wraps
+        products += b
+        part = products.min(axis=1)
+        low = part if low is None else np.minimum(low, part, out=low)
+    assert low is not None
+    return (low >> _SHIFT).astype("<u4")
 
 
 def keys(text: str, config: DedupConfig | None = None) -> Keys:

@@ -10,7 +10,7 @@
         manifest.json                           written LAST: shards, row counts, checksums, totals
     DEST/_index/runs/<run_id>.json          one entry per completed run, written after its manifest
     DEST/_staging/<run_id>/run.json         an unfinished run: its start time (kept for a resume)
-    DEST/_staging/<run_id>/batches/<fingerprint>/{documents,quarantine}.parquet, _COMMITTED.json
+    DEST/_staging/<run_id>/batches/<fingerprint>/{documents,removals,quarantine}.arrow, _COMMITTED.json
 
 A reader that only follows ``_index`` → manifest → shards never sees a half-written run. The layout and
 schema are documented in docs/output.md.
@@ -30,7 +30,9 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .storage import Storage
@@ -179,14 +181,30 @@ def row_size(row: dict[str, Any]) -> int:
     return size
 
 
+def row_sizes(table: pa.Table) -> np.ndarray:
+    """``row_size`` of every row of ``table`` (as ``to_pylist`` gives it), computed on the columns."""
+    sizes = np.full(table.num_rows, 16 + 8 * table.num_columns, dtype=np.int64)
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            lengths = pc.utf8_length(column)  # code points, as len(str)
+        elif pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+            lengths = pc.binary_length(column)
+        else:
+            continue
+        sizes += lengths.fill_null(8).to_numpy() - 8
+    return sizes
+
+
 class ShardWriter:
     """Writes rows of one table into shards of about ``target_bytes`` (uncompressed estimate) each.
 
-    Rows are held as Python dicts only in chunks of about ``CHUNK_BYTES``: each full chunk is turned into
-    its compact form at once and spooled to a local temporary file (Arrow IPC record batches, or the
-    gzip stream of the JSON lines), so the writers of a run hold almost nothing in memory until a shard
-    is complete; then only that shard is read back (memory-mapped) and encoded. The bytes are the same as
-    encoding the shard's rows at once (one Arrow chunk per compacted chunk, as before; tests/test_output.py).
+    Rows come one by one (``add``, Python dicts) or as Arrow tables (``add_table``: the same rows, sized
+    and cut into chunks exactly as ``add`` would, without becoming Python objects). They are held only in
+    chunks of about ``CHUNK_BYTES``: each full chunk is turned into its compact form at once and spooled to
+    a local temporary file (one Arrow IPC record batch, or the gzip stream of the JSON lines), so the
+    writers of a run hold almost nothing in memory until a shard is complete; then only that shard is read
+    back (memory-mapped) and encoded. The bytes are the same as encoding the shard's rows at once (one Arrow
+    chunk per compacted chunk, as before; tests/test_output.py).
     """
 
     CHUNK_BYTES = 4 * 2**20
@@ -198,6 +216,8 @@ class ShardWriter:
         self.storage, self.prefix, self.table, self.schema, self.fmt = storage, prefix, table, schema, fmt
         self.target_bytes = max(1, target_bytes)
         self.rows: list[dict[str, Any]] = []
+        self.parts: list[pa.Table | list[dict[str, Any]]] = []
+        """The current chunk before ``rows``, in order: Arrow slices (``add_table``) and rows."""
         self.chunk_size = 0
         self.count = 0
         self.size = 0
@@ -215,11 +235,53 @@ class ShardWriter:
         elif self.chunk_size >= self.CHUNK_BYTES:
             self._compact()
 
+    def add_table(self, table: pa.Table) -> None:
+        """The rows of ``table`` (columns as in ``schema``), in order: the same shards as ``add`` per row."""
+        table = table.select(self.schema.names)
+        if self.fmt != "parquet":  # JSON lines are encoded row by row anyway
+            for row in table.to_pylist():
+                self.add(row)
+            return
+        start = 0
+        size, chunk_size, count = self.size, self.chunk_size, self.count
+        for i, n in enumerate(row_sizes(table).tolist(), start=1):
+            size += n
+            chunk_size += n
+            count += 1
+            if size >= self.target_bytes or chunk_size >= self.CHUNK_BYTES:
+                self._take(table.slice(start, i - start))
+                start = i
+                self.size, self.chunk_size, self.count = size, chunk_size, count
+                if size >= self.target_bytes:
+                    self.flush()
+                else:
+                    self._compact()
+                size, chunk_size, count = self.size, self.chunk_size, self.count
+        if start < table.num_rows:
+            self._take(table.slice(start))
+        self.size, self.chunk_size, self.count = size, chunk_size, count
+
+    def _take(self, part: pa.Table) -> None:
+        if self.rows:
+            self.parts.append(self.rows)
+            self.rows = []
+        self.parts.append(part)
+
+    def _chunk(self) -> pa.Table | list[dict[str, Any]]:
+        """The current chunk: rows only (as before ``add_table``), or one Arrow table."""
+        if not self.parts:
+            return self.rows
+        if self.rows:
+            self.parts.append(self.rows)
+        tables = [p if isinstance(p, pa.Table) else pa.Table.from_pylist(p, schema=self.schema)
+                  for p in self.parts]
+        return pa.concat_tables(tables).combine_chunks()
+
     def _compact(self) -> None:
         if self._spool is None:
             self._spool = _Spool(self.schema, self.fmt)
-        self._spool.write(self.rows)
-        self.rows, self.chunk_size = [], 0
+        self._spool.write(self._chunk())
+        self.rows, self.parts, self.chunk_size = [], [], 0
 
     def flush(self) -> None:
         if not self.count:
@@ -255,13 +317,15 @@ class _Spool:
             self.sink = open(self.path, "wb")  # noqa: SIM115 (closed in finish)
             self.gz = gzip_writer(self.sink)  # one write per line, as gzip_lines
 
-    def write(self, rows: list[dict[str, Any]]) -> None:
+    def write(self, chunk: pa.Table | list[dict[str, Any]]) -> None:
         if self.gz is not None:
+            rows = chunk.to_pylist() if isinstance(chunk, pa.Table) else chunk
             for row in rows:
                 self.gz.write(jsonl_line(row, self.schema))
-        else:
-            for batch in pa.Table.from_pylist(rows, schema=self.schema).to_batches():
-                self.ipc.write_batch(batch)
+            return
+        table = chunk if isinstance(chunk, pa.Table) else pa.Table.from_pylist(chunk, schema=self.schema)
+        for batch in table.to_batches():
+            self.ipc.write_batch(batch)
 
     def finish(self) -> bytes:
         """The shard's bytes (the file is removed)."""
@@ -300,13 +364,21 @@ def batch_fingerprint(items: Iterable[Any], context: dict[str, Any]) -> str:
     return h.hexdigest()[:32]
 
 
-def put_parquet(storage: Storage, key: str, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
-    storage.put(key, encode(rows, schema, "parquet"))
+STAGING_VERSION = 2
+"""The layout of a staged batch (part of its fingerprint: batches staged in another layout are redone)."""
 
 
-def get_rows(storage: Storage, key: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = pq.read_table(io.BytesIO(storage.get(key)), columns=columns).to_pylist()
-    return rows
+def put_table(storage: Storage, key: str, table: pa.Table) -> None:
+    """A staged table: an Arrow IPC stream, zstd-compressed (faster to write and read back than Parquet)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as w:
+        w.write_table(table)
+    storage.put(key, sink.getvalue().to_pybytes())
+
+
+def get_table(storage: Storage, key: str, columns: list[str] | None = None) -> pa.Table:
+    table = pa.ipc.open_stream(pa.py_buffer(storage.get(key))).read_all()
+    return table if columns is None else table.select(columns)
 
 
 def iter_rows(storage: Storage, key: str, columns: list[str] | None = None, batch_rows: int = 4096

@@ -4,17 +4,16 @@ duplicates and signatures tables. Documented in docs/output.md; bump SCHEMA_VERS
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 import pyarrow as pa
 
 from cleaners.dedup import Duplicate
 
-from .rows import pipeline_version, quarantine_record, sha256, staged_document
+from .rows import Removal, pipeline_version, quarantine_record, removals, sha256, staged_document
 from .sources import ReadFailure
 
-__all__ = ["pipeline_version", "quarantine_record", "sha256", "staged_document"]  # built in the workers
+__all__ = ["pipeline_version", "quarantine_record", "removals", "sha256", "staged_document"]  # built in the workers
 
 SCHEMA_VERSION = 2
 
@@ -45,8 +44,12 @@ DUPLICATES = pa.schema([
 SIGNATURES = pa.schema([
     ("id", _STR), ("run_id", _STR), ("text_sha256", _STR), ("norm_sha256", _STR), ("minhash", pa.binary()),
 ])
-STAGED = DOCUMENTS.append(pa.field("minhash", pa.binary())).append(pa.field("removed_json", _STR))
+STAGED = DOCUMENTS.append(pa.field("minhash", pa.binary()))
 """Internal: a cleaned, not yet deduplicated document, as staged between the clean and dedup steps."""
+REMOVAL_FIELDS = ("rule_id", "line_no", "line", "reason", "score")
+"""The fields of a ``Removal``, in its order."""
+STAGED_REMOVALS = REMOVALS.append(pa.field("doc", pa.int32()))
+"""Internal: the removals of a staged batch; ``doc`` is the document's row in the batch's STAGED table."""
 
 TABLES: dict[str, pa.Schema] = {
     "documents": DOCUMENTS, "quarantine": QUARANTINE, "removals": REMOVALS, "duplicates": DUPLICATES,
@@ -59,20 +62,25 @@ def dedup_order(row: dict[str, Any]) -> str:
     return f"{row.get('url') or ''}\x00{row.get('source') or ''}"
 
 
-def document_row(staged: dict[str, Any]) -> dict[str, Any]:
-    return {k: staged[k] for k in DOCUMENTS.names}
+def staged_documents(rows: list[dict[str, Any]]) -> pa.Table:
+    """Staged rows (``staged_document``) as a STAGED table."""
+    return pa.Table.from_pydict({name: [row[name] for row in rows] for name in STAGED.names}, schema=STAGED)
 
 
-def removal_rows(staged: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"doc_id": staged["id"], "run_id": staged["run_id"], "rule_id": rule_id, "line_no": line_no,
-         "line": line, "reason": reason or None, "score": score}
-        for rule_id, line_no, line, reason, score in json.loads(staged["removed_json"])
-    ]
+def staged_removals(removals: list[tuple[int, Removal]], documents: list[dict[str, Any]]) -> pa.Table:
+    """The removals of a batch's staged documents (``(row in documents, removal)``) as a STAGED_REMOVALS
+    table: ``removal_row`` of the document and removal, plus ``doc`` (built column by column)."""
+    docs = [doc for doc, _ in removals]
+    fields = list(zip(*(removal for _, removal in removals), strict=True)) if removals else [()] * 5
+    columns: dict[str, Any] = {
+        "doc_id": [documents[doc]["id"] for doc in docs], "run_id": [documents[doc]["run_id"] for doc in docs],
+        **{name: list(values) for name, values in zip(REMOVAL_FIELDS, fields, strict=True)}, "doc": docs}
+    return pa.Table.from_pydict(columns, schema=STAGED_REMOVALS)
 
 
-def signature_row(staged: dict[str, Any]) -> dict[str, Any]:
-    return {k: staged[k] for k in SIGNATURES.names}
+def removal_row(staged: dict[str, Any], removal: Removal) -> dict[str, Any]:
+    """A row of the removals table: one removed line of a written document (the definition)."""
+    return {"doc_id": staged["id"], "run_id": staged["run_id"], **dict(zip(REMOVAL_FIELDS, removal, strict=True))}
 
 
 def duplicate_row(staged: dict[str, Any], dup: Duplicate) -> dict[str, Any]:
@@ -81,6 +89,14 @@ def duplicate_row(staged: dict[str, Any], dup: Duplicate) -> dict[str, Any]:
         "kind": dup.kind, "kept_id": dup.kept_id, "kept_run_id": dup.kept_run_id,
         "similarity": dup.similarity,
     }
+
+
+def duplicates_table(staged: pa.Table, dups: list[tuple[int, Duplicate]]) -> pa.Table:
+    """``duplicate_row`` of each (row of ``staged``, its decision), as a DUPLICATES table."""
+    names = ["id", "url", "source", "site", "text_sha256", "norm_sha256", "run_id"]
+    rows = staged.take(pa.array([i for i, _ in dups], type=pa.int64())).select(names).to_pylist()
+    return pa.Table.from_pylist([duplicate_row(row, dup) for row, (_, dup) in zip(rows, dups, strict=True)],
+                                schema=DUPLICATES)
 
 
 def failure_record(failure: ReadFailure, run_id: str) -> dict[str, Any]:

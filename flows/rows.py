@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from datetime import datetime
 from functools import cache
 from importlib import metadata
@@ -30,7 +29,7 @@ def sha256(text: str) -> str:
 
 
 def staged_document(result: CleanResult, keys: Keys, run_id: str, cleaned_at: datetime) -> dict[str, Any]:
-    """A cleaned document with its duplicate keys and its removals, before the dedup decision."""
+    """A cleaned document with its duplicate keys, before the dedup decision (removals: ``removals``)."""
     meta = dict(result.meta)
     known = {k: meta.pop(k, None) for k in ("title", "author", "date", "language", "site", "sitename")}
     return {
@@ -54,10 +53,16 @@ def staged_document(result: CleanResult, keys: Keys, run_id: str, cleaned_at: da
         "flags": list(result.flags),
         "meta": sorted(meta.items()),
         "minhash": keys.minhash,
-        "removed_json": json.dumps(
-            [[r.rule_id, r.line_no, r.line, r.reason, r.score] for r in result.removed], ensure_ascii=False
-        ),
     }
+
+
+Removal = tuple[str, int, str, str | None, float | None]
+"""A removed line as staged: rule id, line number, line, reason (None if empty), score."""
+
+
+def removals(result: CleanResult) -> list[Removal]:
+    """The removed lines of a cleaned document, for the removals table (staged beside the document)."""
+    return [(r.rule_id, r.line_no, r.line, r.reason or None, r.score) for r in result.removed]
 
 
 def _original(doc: Document | None) -> dict[str, Any]:

@@ -143,9 +143,23 @@ CONFIGS = [dd.DedupConfig(), dd.DedupConfig(shingle_words=3, num_perm=64, seed=7
 def test_signatures_equal_the_reference_on_the_sample_articles() -> None:
     texts = [clean_text(p.read_text(encoding="utf-8")).text for p in sorted(EXAMPLES.glob("*.txt"))]
     texts += ["", "a", "one two", "a b c d e", "Ünïcödé ﬁ ＡＢＣ 123 straße", "x " * 50]
+    # long texts: the products are computed _CHUNK_HASHES shingles at a time (chunk boundaries included)
+    for words in (dd._CHUNK_HASHES - 1, dd._CHUNK_HASHES, dd._CHUNK_HASHES + 1, 3 * dd._CHUNK_HASHES + 11):
+        texts.append(" ".join(f"w{(i * 7919) % 5003}" for i in range(words + 4)))
     for config in CONFIGS:
         for text in texts:
             assert dd.keys(text, config).minhash == _reference_signature(text, config), text[:60]
+
+
+def test_signatures_computed_on_threads_at_once_are_the_same() -> None:
+    """Each thread has its own scratch buffer for the MinHash products."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [" ".join(f"t{j} w{(i * j) % 977}" for i in range(1500)) for j in range(1, 25)]
+    want = [dd.keys(t).minhash for t in texts]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            assert list(pool.map(lambda t: dd.keys(t).minhash, texts)) == want
 
 
 @settings(max_examples=200, deadline=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -163,3 +164,88 @@ def test_row_size_counts_text_and_bytes_by_length_and_other_values_as_8() -> Non
     row = {"a": "xyé", "b": b"abc", "c": 1, "d": None, "e": [1, 2, 3], "f": 1.5, "g": True}
     assert output.row_size(row) == 16 + 3 + 3 + 5 * 8
     assert output.row_size({}) == 16
+
+
+def _varied_rows(n: int) -> list[dict[str, Any]]:
+    """Document rows with missing, empty, non-ASCII and long values."""
+    rows = [doc_row(i, text=f"text {i} é漢字 " * (20 + 13 * (i % 5))) for i in range(n)]
+    for i, row in enumerate(rows):
+        if i % 3 == 0:
+            row["author"], row["title"], row["meta"] = None, "", []
+        if i % 4 == 1:
+            row["date"], row["flags"] = None, ["short-text"]
+    return rows
+
+
+def test_row_sizes_of_a_table_are_row_size_of_its_rows() -> None:
+    docs = output.pa.Table.from_pylist(_varied_rows(9), schema=records.DOCUMENTS)
+    sigs = output.pa.Table.from_pylist(
+        [{"id": f"d{i}", "run_id": "r", "text_sha256": "t" * i, "norm_sha256": None, "minhash": b"\x00\xff" * i}
+         for i in range(5)], schema=records.SIGNATURES)
+    for table in (docs, sigs, docs.slice(3, 4), docs.slice(0, 0), records.REMOVALS.empty_table()):
+        assert output.row_sizes(table).tolist() == [output.row_size(r) for r in table.to_pylist()]
+
+
+@pytest.mark.parametrize("fmt", output.FORMATS)
+@pytest.mark.parametrize(("rows_n", "chunk_rows", "shard_rows", "cuts"),
+                         [(11, 2, 100, [3, 4]), (12, 3, 5, [1, 7, 7]), (9, 3, 100, [0, 9]), (7, 1, 3, [2]),
+                          (23, 4, 9, [5, 6, 17])])
+def test_tables_give_the_shards_their_rows_give(
+    tmp_path: Path, fmt: str, rows_n: int, chunk_rows: int, shard_rows: int, cuts: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``add_table`` (whole tables, cut anywhere, between single rows) writes the bytes ``add`` writes for
+    the same rows one by one: the same chunk and shard boundaries (rows of equal size hit them exactly)."""
+    rows = _varied_rows(rows_n) if rows_n % 2 else [doc_row(i, text=f"text {i:03d} " * 40) for i in range(rows_n)]
+    size = output.row_size(rows[0])
+    monkeypatch.setattr(output.ShardWriter, "CHUNK_BYTES", chunk_rows * size)
+    layouts: list[list[int]] = []
+    encode = output.parquet_bytes
+    monkeypatch.setattr(output, "parquet_bytes", lambda t: layouts.append([b.num_rows for b in t.to_batches()])
+                        or encode(t))
+    staged = output.pa.Table.from_pylist([{**r, "minhash": b"m"} for r in rows], schema=records.STAGED)
+
+    def write(name: str) -> tuple[list[dict[str, Any]], list[list[int]]]:
+        layouts.clear()
+        writer = output.ShardWriter(LocalStorage(tmp_path / name), "runs/x", "documents", records.DOCUMENTS, fmt,
+                                    shard_rows * size)
+        bounds = [0, *cuts, rows_n] if name == "tables" else [0, rows_n]
+        for i, (start, stop) in enumerate(itertools.pairwise(bounds)):
+            if name == "rows" or i % 2:  # every other piece row by row: both kinds mix in one chunk
+                for row in rows[start:stop]:
+                    writer.add(row)
+            else:  # the STAGED columns: add_table keeps the table's own
+                writer.add_table(staged.slice(start, stop - start))
+        return writer.close(), list(layouts)
+
+    by_rows, rows_layout = write("rows")
+    by_tables, tables_layout = write("tables")
+    assert by_tables == by_rows  # keys, row counts, sizes, checksums
+    assert tables_layout == rows_layout  # the same Arrow chunks in each shard
+    assert [LocalStorage(tmp_path / "tables").get(s["key"]) for s in by_tables] == _reference_shards(
+        rows, fmt, shard_rows * size, chunk_rows * size)
+
+
+def test_staged_tables_round_trip(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    table = output.pa.Table.from_pylist(_varied_rows(5), schema=records.DOCUMENTS)
+    output.put_table(storage, "s/documents.arrow", table)
+    assert output.get_table(storage, "s/documents.arrow").equals(table)
+    assert output.get_table(storage, "s/documents.arrow", ["id", "meta"]).equals(table.select(["id", "meta"]))
+
+
+def test_staged_removals_and_duplicates_are_their_row_definitions() -> None:
+    from cleaners.dedup import Duplicate
+
+    documents = [{**doc_row(i), "minhash": b"m"} for i in range(4)]
+    removals = [(0, ("a.rule", 3, "line é", "why", 0.25)), (0, ("b.rule", 7, "", None, None)),
+                (2, ("a.rule", 0, "x", None, 1.0))]
+    want = [{**records.removal_row(documents[doc], removal), "doc": doc} for doc, removal in removals]
+    assert records.staged_removals(removals, documents).to_pylist() == want
+    assert records.staged_removals([], documents).num_rows == 0
+    staged = records.staged_documents(documents)
+    assert staged.equals(output.pa.Table.from_pylist(documents, schema=records.STAGED))
+    dups = [(1, Duplicate("d0", "r", "exact", 1.0)), (3, Duplicate("d2", "q", "near", 0.8125))]
+    assert records.duplicates_table(staged, dups).to_pylist() == [
+        records.duplicate_row(documents[i], dup) for i, dup in dups]
+    assert records.duplicates_table(staged, []).num_rows == 0

@@ -197,3 +197,28 @@ def test_cli_run_over_a_directory_with_warc_and_zstd(prefect_harness: None, tmp_
     # WARC: news page written, 404 and 503 quarantined, the one-word xhtml page rejected; JSONL: written
     assert counts == {"docs_in": 5, "written": 2, "rejected": 1, "quarantined": 2, "duplicates": 0}
     assert manifest["rejected_by_code"] == {"http-404": 1, "http-503": 1, "too-short": 1}
+
+
+def test_records_skip_the_surrogate_repair_only_when_they_cannot_need_it() -> None:
+    """``may_hold_surrogates`` is False only for lines whose values ``utf8_safe`` would not change, so the
+    records read are those of repairing every value."""
+    from flows.sources.local import doc_from_record, may_hold_surrogates, utf8_safe
+
+    values = ["plain", "é漢字", "한국어 텍스트", "\ud800 alone", "pair \ud83d\ude00", "\udc00"]
+    lines = [json.dumps({"id": str(i), "text": v}, ensure_ascii=ascii).encode("utf-8", "surrogatepass")
+             for i, v in enumerate(values) for ascii in (True, False)]
+    lines.append('{"id": "u16", "text": "\ud800"}'.encode("utf-16-le", "surrogatepass"))
+    fields = FieldMap()
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        repaired = {k: utf8_safe(v) for k, v in record.items()}
+        if not may_hold_surrogates(line):
+            assert repaired == record, line
+        fast = doc_from_record(record, fields, "d", "s", may_hold_surrogates(line))
+        assert fast == doc_from_record(record, fields, "d", "s"), line
+    assert not may_hold_surrogates(json.dumps({"text": "é漢字"}, ensure_ascii=False).encode())
+    assert may_hold_surrogates(json.dumps({"text": "\ud800"}).encode())
+    assert may_hold_surrogates('{"text": "\ud800"}'.encode("utf-8", "surrogatepass"))

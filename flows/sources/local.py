@@ -57,12 +57,20 @@ def utf8_safe(value: Any) -> Any:
     return value
 
 
-def doc_from_record(record: Any, fields: FieldMap, default_id: str, source: str) -> Item:
-    """Map one JSON object to a Document using the field map."""
+def may_hold_surrogates(line: bytes) -> bool:
+    """Whether ``json.loads(line)`` can hold a lone surrogate: False for UTF-8 without a ``\\u`` escape
+    and without the lead byte of an encoded surrogate (0xED; json decodes bytes with ``surrogatepass``)."""
+    return b"\\u" in line or b"\xed" in line or not json.detect_encoding(line).startswith("utf-8")
+
+
+def doc_from_record(record: Any, fields: FieldMap, default_id: str, source: str, surrogates: bool = True) -> Item:
+    """Map one JSON object to a Document using the field map. ``surrogates=False``: the record is known to
+    hold no lone surrogate (``may_hold_surrogates``), so its values need no ``utf8_safe``."""
     if not isinstance(record, dict):
         why = f"expected a JSON object, got {type(record).__name__}"
         return ReadFailure(default_id, source, "bad-record", why)
-    record = {k: utf8_safe(v) for k, v in record.items()}
+    if surrogates:
+        record = {k: utf8_safe(v) for k, v in record.items()}
     text, html = record.get(fields.text), record.get(fields.html)
     if text is not None and not isinstance(text, str):
         return ReadFailure(default_id, source, "bad-record", f"field {fields.text!r} is not a string")
@@ -128,7 +136,8 @@ def read_jsonl_stream(stream: Readable, name: str, fields: FieldMap, doc_prefix:
                 yield ReadFailure(f"{doc_prefix}:{lineno}", f"{name}:{lineno}", "bad-json", str(exc)[:500],
                                   raw=line[:100_000])
                 continue
-            yield doc_from_record(record, fields, f"{doc_prefix}:{lineno}", f"{name}:{lineno}")
+            yield doc_from_record(record, fields, f"{doc_prefix}:{lineno}", f"{name}:{lineno}",
+                                  may_hold_surrogates(line))
     except ARCHIVE_ERRORS as exc:
         yield ReadFailure(f"{doc_prefix}:{lineno + 1}", name, "bad-archive", f"{type(exc).__name__}: {exc}")
 
