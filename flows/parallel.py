@@ -270,6 +270,7 @@ def merge_staged(parts: list[Staged]) -> Staged:
     """The ``Staged`` of consecutive chunks of a batch, as one (what ``stage_here`` of the whole batch gives)."""
     out = Staged([], [], Counter(), Counter(), 0, 0, SiteLineStats())
     for part in parts:
+        out.removals += [(len(out.documents) + i, removal) for i, removal in part.removals]
         out.documents += part.documents
         out.quarantine += part.quarantine
         out.removed_by_rule.update(part.removed_by_rule)

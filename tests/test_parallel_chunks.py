@@ -34,6 +34,7 @@ def test_chunked_stage_equals_whole_batch(tmp_path: Path) -> None:
     assert not (tmp_path / "repairs.json").exists()
     assert chunked.documents == whole.documents and len(whole.documents) > 100
     assert chunked.quarantine == whole.quarantine and whole.quarantine
+    assert chunked.removals == whole.removals and whole.removals[-1][0] > 37  # positions past the first chunk
     assert chunked.samples.samples == whole.samples.samples and whole.samples.samples
     assert (chunked.removed_by_rule, chunked.rejected_by_code, chunked.rejected, chunked.quarantined) == (
         whole.removed_by_rule, whole.rejected_by_code, whole.rejected, whole.quarantined)
