@@ -216,7 +216,7 @@ def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool, str]:
         folded = folded_of(line, lower)
         mask = scan.scan.scan(lower.encode() if folded is lower else (lower + "\n" + folded).encode())
         check = None
-    else:  # without Hyperscan every bit is set and the branches' literals are looked for in Python
+    else:  # without RE2 every bit is set and the branches' literals are looked for in Python
         mask = scan.scan.all
         folded = check = folded_of(line, lower) if short else lower
     if short:
