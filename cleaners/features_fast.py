@@ -214,7 +214,8 @@ def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool, str]:
     short = words <= F._SHORT
     if scan.scan.active:
         folded = folded_of(line, lower)
-        mask = scan.scan.scan(lower.encode() if folded is lower else (lower + "\n" + folded).encode())
+        data = lower if folded is lower else lower + "\n" + folded  # lone surrogates: non-word bytes
+        mask = scan.scan.scan(data.encode("utf-8", "surrogatepass"))
         check = None
     else:  # without RE2 every bit is set and the branches' literals are looked for in Python
         mask = scan.scan.all

@@ -40,7 +40,8 @@ def _dev_lines() -> list[str]:
 def _mask(line: str) -> int:
     lower = line.lower()
     folded = FF.folded_of(line, lower)
-    return FF._SCAN.scan.scan(lower.encode() if folded is lower else (lower + "\n" + folded).encode())
+    data = lower if folded is lower else lower + "\n" + folded
+    return FF._SCAN.scan.scan(data.encode("utf-8", "surrogatepass"))
 
 
 def _check_necessary(line: str) -> None:
@@ -139,6 +140,12 @@ def test_conditions_are_necessary_on_generated_lines(pieces: list[str]) -> None:
         if line:
             _check_necessary(line)
             _check_entry(line)
+
+
+def test_lines_with_lone_surrogates() -> None:
+    for line in ("ok \ud800", "\udcff share", "Photo: AP\udc80", "sign\ud800in"):
+        _check_necessary(line)
+        _check_entry(line)
 
 
 def test_line_entry_equals_the_definition_with_and_without_the_scan(monkeypatch) -> None:  # type: ignore[no-untyped-def]
