@@ -224,7 +224,7 @@ def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool, str]:
     if scan.scan.active:
         mask = scan.scan.scan(scan_bytes(line, lower))
         check = None
-    else:  # without Hyperscan every bit is set and the branches' literals are looked for in Python
+    else:  # without RE2 every bit is set and the branches' literals are looked for in Python
         mask = scan.scan.all
         check = folded_of(line, lower) if short else lower
     if short:

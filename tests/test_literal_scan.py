@@ -13,6 +13,7 @@ import gzip
 import json
 import re
 import struct
+from collections.abc import Sequence
 
 import pytest
 from conftest import bench_file
@@ -73,10 +74,46 @@ def _check_entry(line: str) -> None:
     assert mark == (F._COMMENT_MARK.search(line) is not None)
 
 
-def test_scan_is_active_where_hyperscan_is_installed() -> None:
-    pytest.importorskip("hyperscan")
+def test_scan_is_active_where_re2_is_installed() -> None:
+    pytest.importorskip("re2")
     assert FF._SCAN.scan.active
     assert FF._SCAN.scan.scan(b"nothing to see") != FF._SCAN.scan.all
+
+
+def _reference_mask(conditions: Sequence[Sequence[bytes] | None], data: bytes) -> int:
+    """The scan's definition: Python's ``re`` over bytes, one pattern at a time."""
+    return sum(1 << k for k, c in enumerate(conditions) if c is None or any(re.search(p, data) for p in c))
+
+
+_CONDITIONS: list[list[bytes] | None] = [
+    [word("share"), word("sign", "in"), prefix("abonn"), literal("年")],
+    [prefix("ab"), b"(?:^|[^0-9A-Za-z_])x|y", literal("(")],  # a body with "|" is not regrouped
+    None,
+    [word("in"), literal("é"), b"[0-9]+:[0-9]+"],
+    [literal(" "), word("a", "b", "c")],
+]
+_SMALL = LiteralScan(_CONDITIONS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["share", "sign", "in", "abonn", "ab", "年", "x", "y", "(", "é", "12", ":", "a", "b",
+                                 "c", " ", "-", "_", "\n", "İ", "Z"]), max_size=14))
+def test_scan_equals_the_patterns_one_by_one(pieces: list[str]) -> None:
+    if not _SMALL.active:
+        pytest.skip("re2 not installed")
+    data = "".join(pieces).encode()
+    assert _SMALL.scan(data) == _reference_mask(_CONDITIONS, data), data
+
+
+def test_scan_equals_the_patterns_one_by_one_on_dev_lines() -> None:
+    scan = FF._SCAN.scan
+    if not scan.active:
+        pytest.skip("re2 not installed")
+    for line in _dev_lines()[::9]:
+        lower = line.lower()
+        folded = FF.folded_of(line, lower)
+        data = lower.encode() if folded is lower else (lower + "\n" + folded).encode()
+        assert scan.scan(data) == _reference_mask(scan.conditions, data), line
 
 
 def test_conditions_are_necessary_on_dev_lines() -> None:
@@ -103,6 +140,12 @@ def test_conditions_are_necessary_on_generated_lines(pieces: list[str]) -> None:
             _check_entry(line)
 
 
+def test_lines_with_lone_surrogates() -> None:
+    for line in ("ok \ud800", "\udcff share", "Photo: AP\udc80", "sign\ud800in"):
+        _check_necessary(line)
+        _check_entry(line)
+
+
 def test_line_entry_equals_the_definition_with_and_without_the_scan(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     lines = _dev_lines()[::7]
     for line in lines:
@@ -116,7 +159,7 @@ def test_line_entry_equals_the_definition_with_and_without_the_scan(monkeypatch)
 def test_literal_scan_patterns() -> None:
     scan = LiteralScan([[word("share")], [prefix("abonn")], [literal("年")], None, [word("sign", "in")]])
     if not scan.active:
-        pytest.skip("hyperscan not installed")
+        pytest.skip("re2 not installed")
     cases = {
         "share": 0b1001, "shares": 0b1000, "re-share it": 0b1001, "xshare": 0b1000, "_share": 0b1000,
         "éshare": 0b1001,  # a non-ASCII neighbour may be a non-word character: reported (a candidate)
