@@ -16,11 +16,8 @@ disabled, nothing is started and Prefect behaves as before.
 from __future__ import annotations
 
 import atexit
-import contextlib
-import ctypes
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
@@ -30,16 +27,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from . import children
+
 PORTS = range(8000, 9000)
 """Prefect's own range for its temporary server."""
 _PORT_TAKEN = 3
 """uvicorn's exit code when the port is taken: try another one."""
-
-
-def _die_with_parent() -> None:
-    """In the child, before ``exec``: SIGTERM when the parent dies, so no server outlives its run."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def _free_port() -> int:
@@ -81,7 +74,7 @@ class TemporaryServer:
             [sys.executable, "-m", "uvicorn", "--app-dir", self.app_dir, "--factory",
              "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "error", "--lifespan", "on"],
-            env=self.env, preexec_fn=_die_with_parent,
+            env=self.env, preexec_fn=children.die_with_parent,
         )
 
     def wait_ready(self) -> None:
@@ -105,13 +98,7 @@ class TemporaryServer:
         raise RuntimeError(f"Prefect's temporary API server did not start within {self.timeout:.0f}s")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        children.stop(self.process, 5)
 
 
 def start_if_needed() -> TemporaryServer | None:

