@@ -105,19 +105,7 @@ class BranchSearch:
 
     def search(self, line: str, folded: str) -> bool:
         """Whether ``regex`` matches in ``line``; ``folded`` is ``prefilter.fold(line)``."""
-        first_digit: int | None = -1  # -1: not looked for yet; None: the line has no digit
-        for branch, literals, digit_first in self.branches:
-            if literals is not None and not any(map(folded.__contains__, literals)):
-                continue
-            if digit_first:
-                if first_digit == -1:
-                    m = _DIGIT.search(line)
-                    first_digit = None if m is None else m.start()
-                if first_digit is not None and branch.search(line, first_digit) is not None:
-                    return True
-            elif branch.search(line) is not None:
-                return True
-        return False
+        return self.search_mask(line, -1, folded)  # no scan: every bit set, the literals looked for in folded
 
     @property
     def conditions(self) -> list[tuple[str, ...]]:
@@ -129,7 +117,7 @@ class BranchSearch:
         """:meth:`search`, where a clear bit ``k`` of ``mask`` says that no literal of the ``k``-th set of
         :attr:`conditions` occurs in the folded line (found by one multi-literal scan); with ``folded``
         (the scan did not run: every bit set), the literals are also looked for in it, as :meth:`search` does."""
-        first_digit: int | None = -1
+        first_digit: int | None = -1  # -1: not looked for yet; None: the line has no digit
         bit = 1
         for branch, literals, digit_first in self.branches:
             if literals is not None:
