@@ -12,7 +12,9 @@ same either way (tests/test_fast_path.py proves it); if a worker dies, the rest 
 Workers import only ``cleaners``, this module and ``flows.rows`` (no Prefect, boto3 or pyarrow) and send
 back compact results: statistics as arrays; for the flow, the rows to stage (``stage``: built in the
 worker, as plain values that pickle fast) rather than CleanResult objects. The encoding repairs of the
-statistics pass go to a JSON file the cleaning pass's worker reads (``repairs_to``), not through the flow.
+statistics pass go to JSON files, one per chunk of ``STAGE_CHUNK`` documents, that the cleaning pass's
+worker of that chunk reads (``repairs_to``), not through the flow. The cleaning statistics are pickled
+once per pool to a file each worker loads once (``SharedStats``), not with every chunk.
 
 Workers are started at once, with the parent's ``__main__`` hidden: they only need ``flows.parallel``, and
 re-running the caller's script (what ``spawn`` does) would break callers reading from stdin or without an
@@ -22,10 +24,13 @@ re-running the caller's script (what ``spawn`` does) would break callers reading
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import multiprocessing
+import pickle
 import sys
+import tempfile
 import types
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -49,14 +54,60 @@ from .sitestats import CompactStats, compact
 
 T = TypeVar("T")
 Repair = tuple[str, list[str]]
-Repairs = dict[str, Repair] | Path | None
-"""Repairs to reuse: in memory, or the file ``gather(..., repairs_to=...)`` wrote them to (read once)."""
+Repairs = dict[str, Repair] | Path | tuple[Path, ...] | None
+"""Repairs to reuse: in memory; the ``repairs_to`` path given to ``gather`` (all of its chunk files); or
+chunk files (``chunk_file``) themselves. Files are read once and removed."""
 log = logging.getLogger(__name__)
 STAGE_CHUNK = 100
-"""Documents per worker task of the cleaning pass (``stage``). A chunk's documents, results and their
-pickles are what a worker holds besides its memos; the statistics (~150 kB) go with every chunk."""
+"""Documents per worker task of the cleaning pass (``stage``), and per repairs file of the statistics pass
+(``gather``). A chunk's documents, results and their pickles are what a worker holds besides its memos."""
 _active: ProcessPoolExecutor | None = None
 _prestarted: tuple[int, ProcessPoolExecutor] | None = None
+_pool_dir: Path | None = None
+"""A directory for the active pool's shared statistics (flow process)."""
+_shared: tuple[SiteLineStats, SharedStats] | None = None
+"""The statistics last shared with the active pool, and their file (flow process)."""
+_loaded: tuple[Path, SiteLineStats] | None = None
+"""The shared statistics a worker loaded last, kept for the next chunks (worker process)."""
+_names = itertools.count()
+
+
+@dataclass(frozen=True)
+class SharedStats:
+    """Cleaning statistics pickled once to ``path`` (by ``stage``): a worker loads them at its first chunk
+    and keeps them (~150 kB pickled for 4,000 documents; sent with every chunk, they cost the flow process
+    a pickle and each worker an unpickle per chunk)."""
+
+    path: Path
+
+
+def _unshared(stats: SiteLineStats | SharedStats) -> SiteLineStats:
+    """The statistics themselves (in a worker: loaded once per file)."""
+    global _loaded
+    if not isinstance(stats, SharedStats):
+        return stats
+    if _loaded is None or _loaded[0] != stats.path:
+        _loaded = None  # the previous ones are not needed any more
+        _loaded = (stats.path, pickle.loads(stats.path.read_bytes()))
+    return _loaded[1]
+
+
+def _share(stats: SiteLineStats) -> SiteLineStats | SharedStats:
+    """``stats`` as the active pool's workers get them: the file they were written to the first time
+    (statistics are not changed while a pool cleans with them: ``worker_pool``)."""
+    global _shared
+    if _pool_dir is None:
+        return stats
+    if _shared is None or _shared[0] is not stats:
+        path = _pool_dir / f"stats-{next(_names)}.pickle"
+        path.write_bytes(pickle.dumps(stats, protocol=pickle.HIGHEST_PROTOCOL))
+        _shared = (stats, SharedStats(path))
+    return _shared[1]
+
+
+def chunk_file(repairs_to: Path, chunk: int) -> Path:
+    """The file of ``gather(..., repairs_to)`` holding the repairs of the documents of chunk ``chunk``."""
+    return repairs_to.with_name(f"{repairs_to.name}.{chunk}")
 
 
 @dataclass
@@ -99,43 +150,61 @@ def text_digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def gather_here(docs: list[Document], config: Config, repairs_to: Path | None = None) -> Gathered:
+def gather_here(
+    docs: list[Document], config: Config, repairs_to: Path | None = None, chunk: int = STAGE_CHUNK
+) -> Gathered:
     """Site statistics (without samples) of ``docs``, as ``cleaners.site_stats`` counts them. With
-    ``repairs_to``, the repairs are written to that file (JSON) instead of returned."""
+    ``repairs_to``, the repairs are written to files (JSON) instead of returned: those of ``docs[k *
+    chunk:(k + 1) * chunk]`` to ``chunk_file(repairs_to, k)`` (none if it has none), so the cleaning
+    pass's chunks each read only their own."""
     stats = SiteLineStats()
     repairs: dict[str, Repair] = {}
+    by_chunk: dict[int, dict[str, Repair]] = {}
     with remembering():
-        for doc in docs:
+        for i, doc in enumerate(docs):
             if doc.html is None and (text := plain_text(doc, config)) is not None:
                 stats.add(doc.url, text, config, samples=False)
                 if doc.text is not None and (repair := recall(doc.text, config.uncurl_quotes)) is not None:
-                    repairs[text_digest(doc.text)] = repair
-    if repairs_to is not None and repairs:
-        repairs_to.write_text(json.dumps(repairs), encoding="ascii")  # escaped: lone surrogates survive
-        repairs = {}
+                    by_chunk.setdefault(i // chunk, {})[text_digest(doc.text)] = repair
+    for k, part in by_chunk.items():
+        if repairs_to is None:
+            repairs.update(part)
+        else:
+            chunk_file(repairs_to, k).write_text(json.dumps(part), encoding="ascii")  # escaped: lone surrogates
     return Gathered(compact(stats), repairs)
 
 
 def _load_repairs(repairs: Repairs, keep_file: bool = False) -> dict[str, Repair] | None:
-    if not isinstance(repairs, Path):
+    """The repairs in memory; ``keep_file`` keeps the files read (tests)."""
+    if repairs is None or isinstance(repairs, dict):
         return repairs
-    try:
-        loaded = json.loads(repairs.read_text(encoding="ascii"))
-    except FileNotFoundError:  # the statistics pass had none (or ran elsewhere): only a hint
-        return None
-    if not keep_file:
-        repairs.unlink()
-    return {digest: (text, list(fixes)) for digest, (text, fixes) in loaded.items()}
+    files = repairs if isinstance(repairs, tuple) else _chunk_files(repairs)
+    loaded: dict[str, Repair] = {}
+    for file in files:
+        try:
+            part = json.loads(file.read_text(encoding="ascii"))
+        except FileNotFoundError:  # the statistics pass had none (or ran elsewhere): only a hint
+            continue
+        if not keep_file:
+            file.unlink()
+        loaded.update((digest, (text, list(fixes))) for digest, (text, fixes) in part.items())
+    return loaded or None
+
+
+def _chunk_files(repairs_to: Path) -> list[Path]:
+    """Every chunk file of ``repairs_to`` there is."""
+    return sorted(repairs_to.parent.glob(f"{repairs_to.name}.*"), key=lambda f: int(f.suffix[1:]))
 
 
 def clean_here(
-    docs: list[Document], config: Config, stats: SiteLineStats, dedup: dd.DedupConfig | None,
-    repairs: Repairs, keep_repairs_file: bool = False,
+    docs: list[Document], config: Config, stats: SiteLineStats | SharedStats, dedup: dd.DedupConfig | None,
+    repairs: Repairs,
 ) -> Cleaned:
     """``cleaners.clean_documents(docs, config, stats=stats)`` plus duplicate keys and boilerplate samples."""
+    stats = _unshared(stats)
     learned = stats.boilerplate(config)
     samples = SiteLineStats()
-    repairs = _load_repairs(repairs, keep_repairs_file)
+    repairs = _load_repairs(repairs)
     with remembering(), remembering_keys():
         if repairs:
             for doc in docs:
@@ -151,11 +220,12 @@ def clean_here(
 
 
 def stage_here(
-    docs: list[Document], config: Config, stats: SiteLineStats, dedup: dd.DedupConfig, repairs: Repairs,
-    run_id: str, cleaned_at: datetime, keep_repairs_file: bool = False,
+    docs: list[Document], config: Config, stats: SiteLineStats | SharedStats, dedup: dd.DedupConfig,
+    repairs: Repairs,
+    run_id: str, cleaned_at: datetime,
 ) -> Staged:
     """``clean_here``, then the rows the flow stages (``flows.rows``) and the batch's counts."""
-    cleaned = clean_here(docs, config, stats, dedup, repairs, keep_repairs_file)
+    cleaned = clean_here(docs, config, stats, dedup, repairs)
     out = Staged([], [], Counter(), Counter(), 0, 0, cleaned.samples)
     for doc, result, keys in zip(docs, cleaned.results, cleaned.keys, strict=True):
         out.removed_by_rule.update(result.removed_by_rule())
@@ -230,10 +300,11 @@ def _take_prestarted(workers: int) -> ProcessPoolExecutor | None:
 def worker_pool(workers: int) -> Iterator[None]:
     """Within this block, ``gather``/``clean``/``stage`` run in ``workers`` processes (none if workers <= 1).
 
-    ``clean``/``stage`` send the statistics they are given with each batch: pass only what cleaning reads
+    ``clean`` sends the statistics it is given with each batch, ``stage`` writes them to a file once per
+    statistics object (do not change them within the block): pass only what cleaning reads
     (``flows.sitestats.RunSiteStats.for_cleaning``).
     """
-    global _active
+    global _active, _pool_dir, _shared
     if workers <= 1:
         yield
         return
@@ -247,10 +318,14 @@ def worker_pool(workers: int) -> Iterator[None]:
             yield
             return
     previous, _active = _active, pool
+    outer = (_pool_dir, _shared)
     try:
-        yield
+        with tempfile.TemporaryDirectory(prefix="presswash-pool-") as tmp:
+            _pool_dir, _shared = Path(tmp), None
+            yield
     finally:
         _active = previous
+        _pool_dir, _shared = outer
         # every submitted batch is done here; the workers exit while the caller goes on (the flow's serial
         # tail): waiting for their interpreters to shut down cost ~0.5-1 s of wall time per run
         pool.shutdown(wait=False, cancel_futures=True)
@@ -287,29 +362,35 @@ def stage(
 ) -> Staged:
     """``stage_here``, in the workers when a pool is active: in chunks of ``chunk`` documents (one task
     each), so a worker holds one chunk's documents, results and pickles at a time, not a whole batch's.
-    Results do not depend on the grouping (each document is cleaned with the run's statistics)."""
+    Results do not depend on the grouping (each document is cleaned with the run's statistics). Each chunk
+    reads only its own repairs file when ``repairs`` is a ``repairs_to`` path of ``gather`` (with the same
+    ``chunk``)."""
     global _active
     pool = _active
     if pool is None or not docs:
         return stage_here(docs, config, stats, dedup, repairs, run_id, cleaned_at)
+    n_chunks = -(-len(docs) // chunk)
+    files = [chunk_file(repairs, k) for k in range(n_chunks)] if isinstance(repairs, Path) else None
     try:
-        futures = [pool.submit(stage_here, docs[i:i + chunk], config, stats, dedup, repairs, run_id, cleaned_at,
-                               True) for i in range(0, len(docs), chunk)]
+        shared = _share(stats)
+        futures = [pool.submit(stage_here, docs[k * chunk:(k + 1) * chunk], config, shared, dedup,
+                               (files[k],) if files is not None else repairs, run_id, cleaned_at)
+                   for k in range(n_chunks)]
         parts = [future.result() for future in futures]
     except BrokenProcessPool:
         log.warning("a cleaning worker process died; the rest of this pass runs in the flow process")
         if _active is pool:
             _active = None
         return stage_here(docs, config, stats, dedup, repairs, run_id, cleaned_at)
-    if isinstance(repairs, Path):  # every chunk has read it
-        repairs.unlink(missing_ok=True)
     return merge_staged(parts)
 
 
-def gather(docs: list[Document], config: Config, repairs_to: Path | None = None) -> Gathered:
+def gather(
+    docs: list[Document], config: Config, repairs_to: Path | None = None, chunk: int = STAGE_CHUNK
+) -> Gathered:
     """``gather_here``, in a worker when a pool is active."""
-    return _in_worker(lambda: gather_here(docs, config, repairs_to),
-                      lambda pool: pool.submit(gather_here, docs, config, repairs_to), docs)
+    return _in_worker(lambda: gather_here(docs, config, repairs_to, chunk),
+                      lambda pool: pool.submit(gather_here, docs, config, repairs_to, chunk), docs)
 
 
 def _in_worker(

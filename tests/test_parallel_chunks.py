@@ -1,6 +1,7 @@
 """The cleaning pass sends a batch to the workers in chunks (``parallel.stage``): the staged rows, quarantine
 records, counts and boilerplate samples are those of the whole batch staged in one piece, and the statistics
-pass's repairs are used by every chunk (the file is removed once, after the last)."""
+pass's repairs are used by every chunk (each reads and removes its own file), and the statistics are
+written once for the pool's workers."""
 
 from __future__ import annotations
 
@@ -24,14 +25,18 @@ def test_chunked_stage_equals_whole_batch(tmp_path: Path) -> None:
     config, dedup = Config(), DedupConfig()
     run_stats = RunSiteStats(tmp_path)
     with parallel.worker_pool(2):
-        run_stats.add(parallel.gather(docs, config, tmp_path / "repairs.json").stats, "0")
+        run_stats.add(parallel.gather(docs, config, tmp_path / "repairs.json", chunk=37).stats, "0")
     stats = run_stats.for_cleaning(config)
     repairs = parallel._load_repairs(tmp_path / "repairs.json", keep_file=True)
     assert repairs and stats.boilerplate(config), "the sample should exercise repairs and learned lines"
     whole = parallel.stage_here(docs, config, stats, dedup, repairs, "r", WHEN)
+    files = sorted(tmp_path.glob("repairs.json.*"))
+    assert len(files) > 1, "repairs in several chunks' files"
     with parallel.worker_pool(2):
         chunked = parallel.stage(docs, config, stats, dedup, tmp_path / "repairs.json", "r", WHEN, chunk=37)
-    assert not (tmp_path / "repairs.json").exists()
+        shared = parallel._shared
+        assert shared is not None and shared[0] is stats and shared[1].path.exists()
+    assert not any(f.exists() for f in files), "every chunk read its own file"
     assert chunked.documents == whole.documents and len(whole.documents) > 100
     assert chunked.quarantine == whole.quarantine and whole.quarantine
     assert chunked.removals == whole.removals and whole.removals[-1][0] > 37  # positions past the first chunk
