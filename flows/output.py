@@ -396,8 +396,10 @@ def delete_prefix(storage: Storage, prefix: str) -> None:
 
 # --- manifests and the index ----------------------------------------------------------------------------
 
-def write_json(storage: Storage, key: str, payload: Any) -> None:
-    data = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False, default=json_default)
+def write_json(storage: Storage, key: str, payload: Any, indent: int | None = 2) -> None:
+    """``payload`` as JSON; ``indent=None`` for files only the pipeline reads (3x faster: ``json`` encodes
+    indented output in Python, compact output in C)."""
+    data = json.dumps(payload, indent=indent, sort_keys=True, ensure_ascii=False, default=json_default)
     storage.put(key, data.encode("utf-8"))
 
 

