@@ -45,9 +45,9 @@ from typing import Any, TypeVar
 import cleaners
 from cleaners import CleanResult, Config, Document, SiteLineStats
 from cleaners import dedup as dd
-from cleaners.batch import plain_text
+from cleaners.batch import clean_document, plain_text
 from cleaners.repair_memo import recall, remember, remembering
-from cleaners.sitewide import add_samples, remembering_keys
+from cleaners.sitewide import LineKey, add_samples, remembering_keys
 
 from .rows import Removal, quarantine_record, removals, staged_document
 from .sitestats import CompactStats, compact
@@ -67,8 +67,9 @@ _pool_dir: Path | None = None
 """A directory for the active pool's shared statistics (flow process)."""
 _shared: tuple[SiteLineStats, SharedStats] | None = None
 """The statistics last shared with the active pool, and their file (flow process)."""
-_loaded: tuple[Path, SiteLineStats] | None = None
-"""The shared statistics a worker loaded last, kept for the next chunks (worker process)."""
+_loaded: tuple[Path, Config, dict[str, frozenset[LineKey]]] | None = None
+"""The boilerplate lines of the shared statistics a worker loaded last, kept for the next chunks (worker
+process): what cleaning reads of them."""
 _names = itertools.count()
 
 
@@ -81,15 +82,16 @@ class SharedStats:
     path: Path
 
 
-def _unshared(stats: SiteLineStats | SharedStats) -> SiteLineStats:
-    """The statistics themselves (in a worker: loaded once per file)."""
+def _boilerplate_of(stats: SiteLineStats | SharedStats, config: Config) -> dict[str, frozenset[LineKey]]:
+    """The boilerplate lines of ``stats`` under ``config`` (``SharedStats``: loaded and computed once per
+    file and config in a worker; each chunk computed them twice, ~2 ms each, before)."""
     global _loaded
     if not isinstance(stats, SharedStats):
-        return stats
-    if _loaded is None or _loaded[0] != stats.path:
+        return stats.boilerplate(config)
+    if _loaded is None or _loaded[0] != stats.path or _loaded[1] != config:
         _loaded = None  # the previous ones are not needed any more
-        _loaded = (stats.path, pickle.loads(stats.path.read_bytes()))
-    return _loaded[1]
+        _loaded = (stats.path, config, pickle.loads(stats.path.read_bytes()).boilerplate(config))
+    return _loaded[2]
 
 
 def _share(stats: SiteLineStats) -> SiteLineStats | SharedStats:
@@ -201,8 +203,7 @@ def clean_here(
     repairs: Repairs,
 ) -> Cleaned:
     """``cleaners.clean_documents(docs, config, stats=stats)`` plus duplicate keys and boilerplate samples."""
-    stats = _unshared(stats)
-    learned = stats.boilerplate(config)
+    learned = _boilerplate_of(stats, config)
     samples = SiteLineStats()
     repairs = _load_repairs(repairs)
     with remembering(), remembering_keys():
@@ -214,7 +215,7 @@ def clean_here(
             for doc in docs:
                 if doc.html is None and (text := plain_text(doc, config)) is not None:
                     add_samples(samples, doc.url, text, config, learned)
-        results = list(cleaners.clean_documents(docs, config, stats=stats))
+        results = [clean_document(doc, config, learned) for doc in docs]  # clean_documents(stats=stats)
     keys = [dd.keys(r.text, dedup) if dedup is not None and r.rejected is None else None for r in results]
     return Cleaned(results, keys, samples)
 

@@ -43,3 +43,18 @@ def test_chunked_stage_equals_whole_batch(tmp_path: Path) -> None:
     assert chunked.samples.samples == whole.samples.samples and whole.samples.samples
     assert (chunked.removed_by_rule, chunked.rejected_by_code, chunked.rejected, chunked.quarantined) == (
         whole.removed_by_rule, whole.rejected_by_code, whole.rejected, whole.quarantined)
+
+
+def test_shared_statistics_give_their_boilerplate(tmp_path: Path) -> None:
+    """Workers read the shared statistics' boilerplate lines from the file, once per file and config."""
+    docs = dev_documents()[:230]
+    config, other = Config(), Config(sitewide_min_docs=10**6)
+    run_stats = RunSiteStats(tmp_path)
+    run_stats.add(parallel.gather_here(docs, config).stats, "0")
+    stats = run_stats.for_cleaning(config)
+    with parallel.worker_pool(2):
+        shared = parallel._share(stats)
+        assert isinstance(shared, parallel.SharedStats) and parallel._share(stats) is shared  # written once
+        assert parallel._boilerplate_of(shared, config) == stats.boilerplate(config) != {}
+        assert parallel._boilerplate_of(shared, other) == stats.boilerplate(other) == {}
+    assert parallel._share(stats) is stats  # no pool: the statistics themselves
