@@ -1,10 +1,11 @@
 """Run the CPU-bound, pure part of a batch (site statistics; cleaning and duplicate keys) in worker processes.
 
 Cleaning is pure Python, so threads do not help (the GIL); Prefect tasks stay on threads and hand their
-batch to a process pool that lives for both passes of a run. The statistics cleaning reads (document
-counts and boilerplate lines: ~150 kB for 4,000 documents, ~6 ms to unpickle) go with each batch, so the
-pool can start before they exist. Without an active pool everything runs in-process, so the results are the
-same either way (tests/test_fast_path.py proves it); if a worker dies, the rest of the run runs in-process.
+batch to a process pool that lives for both passes of a run. The statistics cleaning reads are made
+after the pool starts, so they are not given to it at start: ``stage`` shares them once per run
+(``SharedBoilerplate``), ``clean`` sends them with each batch. Without an active pool everything runs
+in-process, so the results are the same either way (tests/test_fast_path.py proves it); if a worker dies,
+the rest of the run runs in-process.
 
 ``prestart`` starts the workers early (the CLI does it while Prefect's API server starts); the next
 ``worker_pool`` of that size adopts them.
@@ -13,8 +14,7 @@ Workers import only ``cleaners``, this module and ``flows.rows`` (no Prefect, bo
 back compact results: statistics as arrays; for the flow, the rows to stage (``stage``: built in the
 worker, as plain values that pickle fast) rather than CleanResult objects. The encoding repairs of the
 statistics pass go to JSON files, one per chunk of ``STAGE_CHUNK`` documents, that the cleaning pass's
-worker of that chunk reads (``repairs_to``), not through the flow. The cleaning statistics are pickled
-once per pool to a file each worker loads once (``SharedStats``), not with every chunk.
+worker of that chunk reads (``repairs_to``), not through the flow.
 
 Workers are started at once, with the parent's ``__main__`` hidden: they only need ``flows.parallel``, and
 re-running the caller's script (what ``spawn`` does) would break callers reading from stdin or without an
@@ -28,7 +28,6 @@ import itertools
 import json
 import logging
 import multiprocessing
-import pickle
 import sys
 import tempfile
 import types
@@ -64,47 +63,48 @@ STAGE_CHUNK = 100
 _active: ProcessPoolExecutor | None = None
 _prestarted: tuple[int, ProcessPoolExecutor] | None = None
 _pool_dir: Path | None = None
-"""A directory for the active pool's shared statistics (flow process)."""
-_shared: tuple[SiteLineStats, SharedStats] | None = None
-"""The statistics last shared with the active pool, and their file (flow process)."""
-_loaded: tuple[Path, Config, dict[str, frozenset[LineKey]]] | None = None
-"""The boilerplate lines of the shared statistics a worker loaded last, kept for the next chunks (worker
-process): what cleaning reads of them."""
+"""A directory for the files of the active pool's shared boilerplate lines (flow process)."""
+_shared: tuple[SiteLineStats, Config, SharedBoilerplate] | None = None
+"""The statistics and config whose boilerplate lines were last shared with the active pool (flow process)."""
+_loaded: tuple[Path, dict[str, frozenset[LineKey]]] | None = None
+"""The shared boilerplate lines a worker loaded last, kept for the next chunks (worker process)."""
 _names = itertools.count()
 
 
 @dataclass(frozen=True)
-class SharedStats:
-    """Cleaning statistics pickled once to ``path`` (by ``stage``): a worker loads them at its first chunk
-    and keeps them (~150 kB pickled for 4,000 documents; sent with every chunk, they cost the flow process
-    a pickle and each worker an unpickle per chunk)."""
+class SharedBoilerplate:
+    """What cleaning reads of the run's statistics, its boilerplate lines under one config, written once to
+    ``path`` (JSON, by ``stage``): a worker loads them at its first chunk and keeps them. Sent with every
+    chunk, the statistics (~150 kB pickled for 4,000 documents) cost the flow process a pickle and each
+    worker an unpickle and two ``boilerplate`` calls (~2 ms each) per chunk."""
 
     path: Path
 
 
-def _boilerplate_of(stats: SiteLineStats | SharedStats, config: Config) -> dict[str, frozenset[LineKey]]:
-    """The boilerplate lines of ``stats`` under ``config`` (``SharedStats``: loaded and computed once per
-    file and config in a worker; each chunk computed them twice, ~2 ms each, before)."""
+def _boilerplate_of(stats: SiteLineStats | SharedBoilerplate, config: Config) -> dict[str, frozenset[LineKey]]:
+    """``stats.boilerplate(config)``; shared ones loaded once per file in a worker."""
     global _loaded
-    if not isinstance(stats, SharedStats):
+    if not isinstance(stats, SharedBoilerplate):
         return stats.boilerplate(config)
-    if _loaded is None or _loaded[0] != stats.path or _loaded[1] != config:
+    if _loaded is None or _loaded[0] != stats.path:
         _loaded = None  # the previous ones are not needed any more
-        _loaded = (stats.path, config, pickle.loads(stats.path.read_bytes()).boilerplate(config))
-    return _loaded[2]
+        loaded = json.loads(stats.path.read_text(encoding="ascii"))
+        _loaded = (stats.path, {site: frozenset(keys) for site, keys in loaded.items()})
+    return _loaded[1]
 
 
-def _share(stats: SiteLineStats) -> SiteLineStats | SharedStats:
-    """``stats`` as the active pool's workers get them: the file they were written to the first time
-    (statistics are not changed while a pool cleans with them: ``worker_pool``)."""
+def _share(stats: SiteLineStats, config: Config) -> SiteLineStats | SharedBoilerplate:
+    """``stats`` as the active pool's workers get them for ``config``: the file their boilerplate lines were
+    written to the first time (statistics are not changed while a pool cleans with them: ``worker_pool``)."""
     global _shared
     if _pool_dir is None:
         return stats
-    if _shared is None or _shared[0] is not stats:
-        path = _pool_dir / f"stats-{next(_names)}.pickle"
-        path.write_bytes(pickle.dumps(stats, protocol=pickle.HIGHEST_PROTOCOL))
-        _shared = (stats, SharedStats(path))
-    return _shared[1]
+    if _shared is None or _shared[0] is not stats or _shared[1] != config:
+        path = _pool_dir / f"boilerplate-{next(_names)}.json"
+        learned = {site: sorted(keys) for site, keys in stats.boilerplate(config).items()}
+        path.write_text(json.dumps(learned), encoding="ascii")  # escaped: lone surrogates survive
+        _shared = (stats, config, SharedBoilerplate(path))
+    return _shared[2]
 
 
 def chunk_file(repairs_to: Path, chunk: int) -> Path:
@@ -199,7 +199,7 @@ def _chunk_files(repairs_to: Path) -> list[Path]:
 
 
 def clean_here(
-    docs: list[Document], config: Config, stats: SiteLineStats | SharedStats, dedup: dd.DedupConfig | None,
+    docs: list[Document], config: Config, stats: SiteLineStats | SharedBoilerplate, dedup: dd.DedupConfig | None,
     repairs: Repairs,
 ) -> Cleaned:
     """``cleaners.clean_documents(docs, config, stats=stats)`` plus duplicate keys and boilerplate samples."""
@@ -221,7 +221,7 @@ def clean_here(
 
 
 def stage_here(
-    docs: list[Document], config: Config, stats: SiteLineStats | SharedStats, dedup: dd.DedupConfig,
+    docs: list[Document], config: Config, stats: SiteLineStats | SharedBoilerplate, dedup: dd.DedupConfig,
     repairs: Repairs,
     run_id: str, cleaned_at: datetime,
 ) -> Staged:
@@ -373,7 +373,7 @@ def stage(
     n_chunks = -(-len(docs) // chunk)
     files = [chunk_file(repairs, k) for k in range(n_chunks)] if isinstance(repairs, Path) else None
     try:
-        shared = _share(stats)
+        shared = _share(stats, config)
         futures = [pool.submit(stage_here, docs[k * chunk:(k + 1) * chunk], config, shared, dedup,
                                (files[k],) if files is not None else repairs, run_id, cleaned_at)
                    for k in range(n_chunks)]

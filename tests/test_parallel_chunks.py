@@ -35,7 +35,7 @@ def test_chunked_stage_equals_whole_batch(tmp_path: Path) -> None:
     with parallel.worker_pool(2):
         chunked = parallel.stage(docs, config, stats, dedup, tmp_path / "repairs.json", "r", WHEN, chunk=37)
         shared = parallel._shared
-        assert shared is not None and shared[0] is stats and shared[1].path.exists()
+        assert shared is not None and shared[0] is stats and shared[2].path.exists()
     assert not any(f.exists() for f in files), "every chunk read its own file"
     assert chunked.documents == whole.documents and len(whole.documents) > 100
     assert chunked.quarantine == whole.quarantine and whole.quarantine
@@ -46,15 +46,17 @@ def test_chunked_stage_equals_whole_batch(tmp_path: Path) -> None:
 
 
 def test_shared_statistics_give_their_boilerplate(tmp_path: Path) -> None:
-    """Workers read the shared statistics' boilerplate lines from the file, once per file and config."""
+    """Workers read the shared statistics' boilerplate lines from a file, written once per statistics and
+    config."""
     docs = dev_documents()[:230]
     config, other = Config(), Config(sitewide_min_docs=10**6)
     run_stats = RunSiteStats(tmp_path)
     run_stats.add(parallel.gather_here(docs, config).stats, "0")
     stats = run_stats.for_cleaning(config)
     with parallel.worker_pool(2):
-        shared = parallel._share(stats)
-        assert isinstance(shared, parallel.SharedStats) and parallel._share(stats) is shared  # written once
+        shared = parallel._share(stats, config)
+        assert isinstance(shared, parallel.SharedBoilerplate) and parallel._share(stats, config) is shared
         assert parallel._boilerplate_of(shared, config) == stats.boilerplate(config) != {}
-        assert parallel._boilerplate_of(shared, other) == stats.boilerplate(other) == {}
-    assert parallel._share(stats) is stats  # no pool: the statistics themselves
+        assert parallel._boilerplate_of(parallel._share(stats, other), other) == stats.boilerplate(other) == {}
+        assert parallel._boilerplate_of(shared, config) == stats.boilerplate(config)  # loaded again
+    assert parallel._share(stats, config) is stats  # no pool: the statistics themselves
