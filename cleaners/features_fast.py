@@ -19,6 +19,7 @@ import re
 import struct
 
 from . import features as F
+from .char_counts import Counts
 from .literal_scan import LiteralScan, literal, prefix, word
 from .prefilter import _NEEDS_REP, fold, required_literals
 from .regex_split import BranchSearch
@@ -191,20 +192,9 @@ float tuples to an array cost ~60 µs per document)."""
 _LOG1P = [math.log1p(k) for k in range(1024)]
 
 
-def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool, str]:
-    """For a stripped, non-blank line: ``features._own(line, words)`` packed as native doubles, its
-    vocabulary bits, ``features.line_info(line)``, whether it is a comment-section mark
-    (``features._COMMENT_MARK``) and ``line.casefold()``.
-
-    One :class:`~cleaners.literal_scan.LiteralScan` of the lower-cased and folded line says which
-    patterns cannot match (none of the literals each match contains occurs) and whether a vocabulary
-    word can be there; the Python patterns and :func:`vocabulary_bits` give every answer."""
+def _counts(line: str, sample: str) -> Counts:
+    """:data:`cleaners.char_counts.Counts` of one line (``sample`` is ``line[:160]``), counted in Python."""
     toks = line.split()
-    words = len(toks)
-    if not line.isascii() and F._CJK.search(line):  # features.word_count
-        words += len(F._CJK.findall(line)) // 2
-    sentence = F.ends_sentence(line)
-    info = F.LineInfo(line, words, words >= 12 and sentence)
     initials = "".join([t[0] for t in toks[:40]])
     if initials.isascii():
         raw = initials.encode("ascii")
@@ -213,10 +203,30 @@ def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool, str]:
     else:
         n_alpha = sum(map(str.isalpha, initials))
         upper = sum(map(str.isupper, initials)) if n_alpha else 0
-    caps = upper / n_alpha if n_alpha else 0.0
-    sample = line[:160]
     letters, digits = _letters_digits(sample)
-    nonspace = len(sample) - sample.count(" ") or 1
+    return len(toks), n_alpha, upper, letters, digits, sample.count(" "), int(sample.upper() != sample)
+
+
+def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.LineInfo, bool, str]:
+    """For a stripped, non-blank line: ``features._own(line, words)`` packed as native doubles, its
+    vocabulary bits, ``features.line_info(line)``, whether it is a comment-section mark
+    (``features._COMMENT_MARK``) and ``line.casefold()``.
+
+    One :class:`~cleaners.literal_scan.LiteralScan` of the lower-cased and folded line says which
+    patterns cannot match (none of the literals each match contains occurs) and whether a vocabulary
+    word can be there; the Python patterns and :func:`vocabulary_bits` give every answer.
+
+    ``counts``: the line's :func:`cleaners.char_counts.char_counts`, else they are counted here."""
+    sample = line[:160]
+    if counts is None:
+        counts = _counts(line, sample)
+    words, n_alpha, upper, letters, digits, blanks, changed = counts
+    if not line.isascii() and F._CJK.search(line):  # features.word_count
+        words += len(F._CJK.findall(line)) // 2
+    sentence = F.ends_sentence(line)
+    info = F.LineInfo(line, words, words >= 12 and sentence)
+    caps = upper / n_alpha if n_alpha else 0.0
+    nonspace = len(sample) - blanks or 1
     ends = line[-1:]
     lower = line.lower()
     scan = _SCAN
@@ -254,7 +264,7 @@ def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool, str]:
         1.0 if ends.isalnum() else 0.0,
         1.0 if line[:1].islower() else 0.0,
         caps,
-        1.0 if letters >= 2 and sample.upper() == sample else 0.0,
+        1.0 if letters >= 2 and not changed else 0.0,
         digits / nonspace,
         letters / nonspace,
         1.0 if url else 0.0,
