@@ -36,6 +36,8 @@ _BYLINE, _QUOTE, _DIGIT = F._BYLINE, F._QUOTE, F._DIGIT
 # one branch at a time behind literal/first-digit conditions (measured: _DATE_TIME 14 -> 3 us per line)
 _DATE_TIME, _COUNTER = BranchSearch(F._DATE_TIME), BranchSearch(F._COUNTER)
 _CREDIT = BranchSearch(F._CREDIT)
+# runs on every line: its third branch (`^\S+( \S+){0,3} (says|...)`) costs ~2 µs on a long line
+_MARK = BranchSearch(F._COMMENT_MARK)
 _URL_BRANCHES = BranchSearch(F._URL)
 _CREDIT_HINTS = F._CREDIT_HINTS
 
@@ -148,21 +150,24 @@ class _Scan:
     def __init__(self, available: bool = True) -> None:
         conditions: list[list[bytes] | None] = [_vocabulary_patterns()]
         names: dict[str, int] = {}
-        for name, regex in (("quote", F._QUOTE), ("mark", F._COMMENT_MARK), ("sep", F._SEPARATORS)):
+        for name, regex in (("quote", F._QUOTE), ("sep", F._SEPARATORS)):
             names[name] = 1 << len(conditions)
             found = required_literals(regex, 1)  # None: nothing every match contains, always look
             conditions.append(None if found is None else [literal(x) for x in found])
         self.shift: dict[str, int] = {}
         for name, search in (("url", _URL_BRANCHES), ("date", _DATE_TIME), ("counter", _COUNTER),
-                             ("credit", _CREDIT)):
+                             ("credit", _CREDIT), ("mark", _MARK)):
             self.shift[name] = len(conditions)
             skip = _SCAN_SKIP.get(name, set())
             conditions += [None if k in skip else [literal(x) for x in lits]
                            for k, lits in enumerate(search.conditions)]
-        self.vocab, self.quote, self.mark, self.sep = 1, names["quote"], names["mark"], names["sep"]
-        self.url, self.date, self.counter, self.credit = (
-            self.shift["url"], self.shift["date"], self.shift["counter"], self.shift["credit"])
+        self.vocab, self.quote, self.sep = 1, names["quote"], names["sep"]
+        self.url, self.date, self.counter, self.credit, self.mark = (
+            self.shift["url"], self.shift["date"], self.shift["counter"], self.shift["credit"], self.shift["mark"])
         self.credit_any = ((1 << len(_CREDIT.conditions)) - 1) << self.credit
+        self.mark_any = ((1 << len(_MARK.conditions)) - 1) << self.mark  # every branch has literals
+        if len(_MARK.conditions) != len(_MARK.branches):
+            raise ValueError("a comment-mark branch without literals: mark_any would skip it")
         self.scan = LiteralScan(conditions, available=available)
 
 
@@ -254,7 +259,8 @@ def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.L
     else:
         url = email = sep = date = counter = credit = byline = False
     bits = vocabulary_bits(line, lower) if mask & scan.vocab else 0
-    mark = bool(mask & scan.mark) and F._COMMENT_MARK.search(line) is not None
+    mark = (bool(mask & scan.mark_any) and _MARK.search_mask(line, mask >> scan.mark) if check is None
+            else F._COMMENT_MARK.search(line) is not None)
     quote = bool(mask & scan.quote) and _QUOTE.search(line) is not None
     row = _pack(
         *_BINS[min(words, len(_BINS) - 1)],
