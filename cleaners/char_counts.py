@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .features import _CJK
+
 TABLE_LIMIT = 0x10000
 """Code points below this are in the table (the Basic Multilingual Plane, incl. surrogates)."""
 SAMPLE = 160
@@ -29,9 +31,9 @@ INITIALS = 40
 
 _table: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
-Counts = tuple[int, int, int, int, int, int, int]
+Counts = tuple[int, int, int, int, int, int, int, int]
 """words, letters among the initials, upper-case ones among them, letters, digits and ``" "`` in the
-sample, characters of the sample that ``upper()`` changes"""
+sample, characters of the sample that ``upper()`` changes, CJK characters (``features._CJK``) in the line"""
 
 
 def _column(test: Callable[[str], bool], chars: list[str]) -> np.ndarray:
@@ -39,11 +41,13 @@ def _column(test: Callable[[str], bool], chars: list[str]) -> np.ndarray:
 
 
 def _build_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per code point: ``isspace``; initials' counts (``isalpha``, ``isupper << 8``); the sample's counts
+    """Per code point: ``isspace`` (bit 0) and ``features._CJK`` (bit 1); initials' counts (``isalpha``,
+    ``isupper << 8``); the sample's counts
     (``isalpha``, ``isdigit << 8``, ``(c == " ") << 16``, ``(c.upper() != c) << 24``). Counts of up to
     255 per field add without carry."""
     chars = [chr(c) for c in range(TABLE_LIMIT)]
-    space = np.fromiter(map(str.isspace, chars), dtype=bool, count=TABLE_LIMIT)
+    space = np.fromiter(map(str.isspace, chars), dtype=bool, count=TABLE_LIMIT).astype(np.uint8)
+    space |= np.fromiter(map(bool, map(_CJK.match, chars)), dtype=bool, count=TABLE_LIMIT).astype(np.uint8) << 1
     alpha = _column(str.isalpha, chars)
     initials = alpha | _column(str.isupper, chars) << 8
     blank = np.zeros(TABLE_LIMIT, dtype=np.uint32)
@@ -84,9 +88,11 @@ def char_counts(lines: Sequence[str]) -> list[Counts | None]:
         code = np.minimum(code, TABLE_LIMIT - 1)  # those lines' counts are dropped below
     bounds = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, lines), dtype=np.int64, count=n) + 1, out=bounds[1:])
-    space = space_of[code]
+    kind = space_of[code]
+    space = (kind & 1).view(bool)
     word_start = ~space
     word_start[1:] &= space[:-1]
+    cjk = _segment_sums(kind >> 1, bounds)
     at = np.flatnonzero(word_start)  # each word's first character
     word_bounds = np.searchsorted(at, bounds)  # words of line k: word_bounds[k] .. word_bounds[k + 1]
     words = np.diff(word_bounds)
@@ -100,7 +106,7 @@ def char_counts(lines: Sequence[str]) -> list[Counts | None]:
     samp = sample_total[starts + np.minimum(np.diff(bounds) - 1, SAMPLE)] - sample_total[starts]
     out: list[Counts | None] = list(zip(
         words.tolist(), (ini & 255).tolist(), (ini >> 8).tolist(), (samp & 255).tolist(),
-        (samp >> 8 & 255).tolist(), (samp >> 16 & 255).tolist(), (samp >> 24).tolist(), strict=True))
+        (samp >> 8 & 255).tolist(), (samp >> 16 & 255).tolist(), (samp >> 24).tolist(), cjk.tolist(), strict=True))
     if big:
         too_big = _segment_sums((original >= TABLE_LIMIT).astype(np.uint32), bounds)
         out = [None if b else c for c, b in zip(out, too_big.tolist(), strict=True)]

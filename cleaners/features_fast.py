@@ -209,7 +209,8 @@ def _counts(line: str, sample: str) -> Counts:
         n_alpha = sum(map(str.isalpha, initials))
         upper = sum(map(str.isupper, initials)) if n_alpha else 0
     letters, digits = _letters_digits(sample)
-    return len(toks), n_alpha, upper, letters, digits, sample.count(" "), int(sample.upper() != sample)
+    cjk = len(F._CJK.findall(line)) if not line.isascii() and F._CJK.search(line) else 0
+    return len(toks), n_alpha, upper, letters, digits, sample.count(" "), int(sample.upper() != sample), cjk
 
 
 def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.LineInfo, bool, str]:
@@ -225,9 +226,9 @@ def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.L
     sample = line[:160]
     if counts is None:
         counts = _counts(line, sample)
-    words, n_alpha, upper, letters, digits, blanks, changed = counts
-    if not line.isascii() and F._CJK.search(line):  # features.word_count
-        words += len(F._CJK.findall(line)) // 2
+    words, n_alpha, upper, letters, digits, blanks, changed, cjk = counts
+    if cjk:  # features.word_count
+        words += cjk // 2
     sentence = F.ends_sentence(line)
     info = F.LineInfo(line, words, words >= 12 and sentence)
     caps = upper / n_alpha if n_alpha else 0.0

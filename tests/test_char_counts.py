@@ -12,17 +12,18 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cleaners import features as F
 from cleaners import features_fast as FF
 from cleaners.char_counts import INITIALS, SAMPLE, TABLE_LIMIT, char_counts
 
 
-def _definition(line: str) -> tuple[int, int, int, int, int, int, bool]:
+def _definition(line: str) -> tuple[int, int, int, int, int, int, bool, int]:
     toks = line.split()
     initials = [t[0] for t in toks[:INITIALS]]
     sample = line[:SAMPLE]
     return (len(toks), sum(c.isalpha() for c in initials), sum(c.isupper() for c in initials),
             sum(c.isalpha() for c in sample), sum(c.isdigit() for c in sample), sample.count(" "),
-            sample.upper() != sample)
+            sample.upper() != sample, len(F._CJK.findall(line)))
 
 
 def _check(lines: list[str]) -> None:
@@ -32,15 +33,15 @@ def _check(lines: list[str]) -> None:
         if counts is None:
             assert max(map(ord, line)) >= TABLE_LIMIT
             continue
-        *numbers, changed = counts
-        assert (*numbers, changed > 0) == _definition(line), line
+        assert (*counts[:6], counts[6] > 0, counts[7]) == _definition(line), line
         if line.strip():  # line_entry's own counting (stripped, non-blank lines)
             mine = FF._counts(line, line[:SAMPLE])
-            assert (*mine[:6], mine[6] > 0) == (*numbers, changed > 0)
+            assert (*mine[:6], mine[6] > 0, mine[7]) == (*counts[:6], counts[6] > 0, counts[7])
 
 
 _SPACES = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000"
 _PIECES = ["ſtraße", "İSTANBUL", "ΣΊΣΥΦΟΣ", "Ǆemal ǅ ǆ", "ﬁne", "١٢٣ ٤", "²³ ½", "2021年5月3日", "Комментарии (3)",
+           "評論 コメント 댓글", "\u3040\u30ff\u3400\u4dbf\u4e00\u9fff\uac00\ud7af \u303f\u3100\ud7b0",
            "\ud800", "\udfff x", "\ud83d\ude00", "😀 emoji", "𝐀𝐁 math", "ǰ", "ŉ", "x" * 300, "A" * 200]
 _char = st.one_of(
     st.characters(min_codepoint=0, max_codepoint=sys.maxunicode),  # surrogates included
