@@ -157,7 +157,8 @@ def _site_key(
     if key is not None:
         return key
     if info.words > _SITE_KEY_MAX_WORDS:
-        if info.words > max_words and len(info.text.split()) > max_words:
+        # info.words counts CJK characters too: without them (ASCII) it is len(text.split())
+        if info.words > max_words and (info.text.isascii() or len(info.text.split(None, max_words)) > max_words):
             return None  # never counted (sitewide.short_lines): no key to look up, none to collide
         return line_key(info.text)
     key = _site_keys.get(info.text)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .char_counts import char_counts
 from .features import CONTEXT_NAMES, OWN_NAMES, LineInfo
 from .features_fast import line_entry
 
@@ -47,24 +48,30 @@ def _log1p_of(values: np.ndarray) -> np.ndarray:
     return table[values]
 
 
-def _entry(text: str) -> _Entry:
-    found = _memo.get(text)
-    if found is not None:
-        return found
-    row, bits, info, mark, key = line_entry(text)
-    entry = (row, bits != 0, info, mark, key)
-    if info.words <= _MEMO_MAX_WORDS:
-        if len(_memo) >= _MAX_MEMO:
-            _memo.clear()
-        _memo[text] = entry
-    return entry
+def _entries(texts: list[str]) -> list[_Entry]:
+    """The memoised entries of the lines; lines not remembered are computed together (their character
+    counts in one :func:`char_counts` call) and the short ones remembered."""
+    memo = _memo
+    found = [memo.get(t) for t in texts]
+    new = list(dict.fromkeys([t for t, e in zip(texts, found, strict=True) if e is None]))
+    if not new:
+        return found  # type: ignore[return-value]
+    made: dict[str, _Entry] = {}
+    for text, counts in zip(new, char_counts(new), strict=True):
+        row, bits, info, mark, key = line_entry(text, counts)
+        made[text] = entry = (row, bits != 0, info, mark, key)
+        if info.words <= _MEMO_MAX_WORDS:
+            if len(memo) >= _MAX_MEMO:
+                memo.clear()
+            memo[text] = entry
+    return [made[t] if e is None else e for t, e in zip(texts, found, strict=True)]
 
 
 def feature_matrix(lines: Sequence[str]) -> tuple[list[int], np.ndarray, list[LineInfo]]:
     """Like :func:`cleaners.features.document_features`, with the rows as an ``(n, WIDTH)`` array."""
     stripped = [line.strip() for line in lines]
     index = [i for i, t in enumerate(stripped) if t]
-    entries = [_entry(stripped[i]) for i in index]
+    entries = _entries([stripped[i] for i in index])
     infos = [e[2] for e in entries]
     n = len(entries)
     out = np.empty((n, WIDTH))

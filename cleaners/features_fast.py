@@ -19,6 +19,7 @@ import re
 import struct
 
 from . import features as F
+from .char_counts import Counts
 from .literal_scan import LiteralScan, literal, prefix, word
 from .prefilter import _NEEDS_REP, fold, required_literals
 from .regex_split import BranchSearch
@@ -35,6 +36,8 @@ _BYLINE, _QUOTE, _DIGIT = F._BYLINE, F._QUOTE, F._DIGIT
 # one branch at a time behind literal/first-digit conditions (measured: _DATE_TIME 14 -> 3 us per line)
 _DATE_TIME, _COUNTER = BranchSearch(F._DATE_TIME), BranchSearch(F._COUNTER)
 _CREDIT = BranchSearch(F._CREDIT)
+# runs on every line: its third branch (`^\S+( \S+){0,3} (says|...)`) costs ~2 µs on a long line
+_MARK = BranchSearch(F._COMMENT_MARK)
 _URL_BRANCHES = BranchSearch(F._URL)
 _CREDIT_HINTS = F._CREDIT_HINTS
 
@@ -147,21 +150,24 @@ class _Scan:
     def __init__(self, available: bool = True) -> None:
         conditions: list[list[bytes] | None] = [_vocabulary_patterns()]
         names: dict[str, int] = {}
-        for name, regex in (("quote", F._QUOTE), ("mark", F._COMMENT_MARK), ("sep", F._SEPARATORS)):
+        for name, regex in (("quote", F._QUOTE), ("sep", F._SEPARATORS)):
             names[name] = 1 << len(conditions)
             found = required_literals(regex, 1)  # None: nothing every match contains, always look
             conditions.append(None if found is None else [literal(x) for x in found])
         self.shift: dict[str, int] = {}
         for name, search in (("url", _URL_BRANCHES), ("date", _DATE_TIME), ("counter", _COUNTER),
-                             ("credit", _CREDIT)):
+                             ("credit", _CREDIT), ("mark", _MARK)):
             self.shift[name] = len(conditions)
             skip = _SCAN_SKIP.get(name, set())
             conditions += [None if k in skip else [literal(x) for x in lits]
                            for k, lits in enumerate(search.conditions)]
-        self.vocab, self.quote, self.mark, self.sep = 1, names["quote"], names["mark"], names["sep"]
-        self.url, self.date, self.counter, self.credit = (
-            self.shift["url"], self.shift["date"], self.shift["counter"], self.shift["credit"])
+        self.vocab, self.quote, self.sep = 1, names["quote"], names["sep"]
+        self.url, self.date, self.counter, self.credit, self.mark = (
+            self.shift["url"], self.shift["date"], self.shift["counter"], self.shift["credit"], self.shift["mark"])
         self.credit_any = ((1 << len(_CREDIT.conditions)) - 1) << self.credit
+        self.mark_any = ((1 << len(_MARK.conditions)) - 1) << self.mark  # every branch has literals
+        if len(_MARK.conditions) != len(_MARK.branches):
+            raise ValueError("a comment-mark branch without literals: mark_any would skip it")
         self.scan = LiteralScan(conditions, available=available)
 
 
@@ -191,20 +197,9 @@ float tuples to an array cost ~60 µs per document)."""
 _LOG1P = [math.log1p(k) for k in range(1024)]
 
 
-def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool, str]:
-    """For a stripped, non-blank line: ``features._own(line, words)`` packed as native doubles, its
-    vocabulary bits, ``features.line_info(line)``, whether it is a comment-section mark
-    (``features._COMMENT_MARK``) and ``line.casefold()``.
-
-    One :class:`~cleaners.literal_scan.LiteralScan` of the lower-cased and folded line says which
-    patterns cannot match (none of the literals each match contains occurs) and whether a vocabulary
-    word can be there; the Python patterns and :func:`vocabulary_bits` give every answer."""
+def _counts(line: str, sample: str) -> Counts:
+    """:data:`cleaners.char_counts.Counts` of one line (``sample`` is ``line[:160]``), counted in Python."""
     toks = line.split()
-    words = len(toks)
-    if not line.isascii() and F._CJK.search(line):  # features.word_count
-        words += len(F._CJK.findall(line)) // 2
-    sentence = F.ends_sentence(line)
-    info = F.LineInfo(line, words, words >= 12 and sentence)
     initials = "".join([t[0] for t in toks[:40]])
     if initials.isascii():
         raw = initials.encode("ascii")
@@ -213,10 +208,31 @@ def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool, str]:
     else:
         n_alpha = sum(map(str.isalpha, initials))
         upper = sum(map(str.isupper, initials)) if n_alpha else 0
-    caps = upper / n_alpha if n_alpha else 0.0
-    sample = line[:160]
     letters, digits = _letters_digits(sample)
-    nonspace = len(sample) - sample.count(" ") or 1
+    cjk = len(F._CJK.findall(line)) if not line.isascii() and F._CJK.search(line) else 0
+    return len(toks), n_alpha, upper, letters, digits, sample.count(" "), int(sample.upper() != sample), cjk
+
+
+def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.LineInfo, bool, str]:
+    """For a stripped, non-blank line: ``features._own(line, words)`` packed as native doubles, its
+    vocabulary bits, ``features.line_info(line)``, whether it is a comment-section mark
+    (``features._COMMENT_MARK``) and ``line.casefold()``.
+
+    One :class:`~cleaners.literal_scan.LiteralScan` of the lower-cased and folded line says which
+    patterns cannot match (none of the literals each match contains occurs) and whether a vocabulary
+    word can be there; the Python patterns and :func:`vocabulary_bits` give every answer.
+
+    ``counts``: the line's :func:`cleaners.char_counts.char_counts`, else they are counted here."""
+    sample = line[:160]
+    if counts is None:
+        counts = _counts(line, sample)
+    words, n_alpha, upper, letters, digits, blanks, changed, cjk = counts
+    if cjk:  # features.word_count
+        words += cjk // 2
+    sentence = F.ends_sentence(line)
+    info = F.LineInfo(line, words, words >= 12 and sentence)
+    caps = upper / n_alpha if n_alpha else 0.0
+    nonspace = len(sample) - blanks or 1
     ends = line[-1:]
     lower = line.lower()
     scan = _SCAN
@@ -244,7 +260,8 @@ def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool, str]:
     else:
         url = email = sep = date = counter = credit = byline = False
     bits = vocabulary_bits(line, lower) if mask & scan.vocab else 0
-    mark = bool(mask & scan.mark) and F._COMMENT_MARK.search(line) is not None
+    mark = (bool(mask & scan.mark_any) and _MARK.search_mask(line, mask >> scan.mark) if check is None
+            else F._COMMENT_MARK.search(line) is not None)
     quote = bool(mask & scan.quote) and _QUOTE.search(line) is not None
     row = _pack(
         *_BINS[min(words, len(_BINS) - 1)],
@@ -254,7 +271,7 @@ def line_entry(line: str) -> tuple[bytes, int, F.LineInfo, bool, str]:
         1.0 if ends.isalnum() else 0.0,
         1.0 if line[:1].islower() else 0.0,
         caps,
-        1.0 if letters >= 2 and sample.upper() == sample else 0.0,
+        1.0 if letters >= 2 and not changed else 0.0,
         digits / nonspace,
         letters / nonspace,
         1.0 if url else 0.0,

@@ -46,11 +46,11 @@ def _check_necessary(line: str) -> None:
     mask = _mask(line)
     if F.vocabulary_bits(line):
         assert mask & scan.vocab, line
-    for bit, regex in ((scan.quote, F._QUOTE), (scan.mark, F._COMMENT_MARK), (scan.sep, F._SEPARATORS)):
+    for bit, regex in ((scan.quote, F._QUOTE), (scan.sep, F._SEPARATORS)):
         if regex.search(line):
             assert mask & bit, (line, regex.pattern)
     for shift, search in ((scan.url, FF._URL_BRANCHES), (scan.date, FF._DATE_TIME),
-                          (scan.counter, FF._COUNTER), (scan.credit, FF._CREDIT)):
+                          (scan.counter, FF._COUNTER), (scan.credit, FF._CREDIT), (scan.mark, FF._MARK)):
         k = 0
         for branch, literals, _ in search.branches:
             if literals is None:
@@ -61,6 +61,8 @@ def _check_necessary(line: str) -> None:
         want = search.regex.search(line) is not None
         assert search.search_mask(line, mask >> shift) == want, line
         assert search.search_mask(line, -1, fold(line)) == want, line  # no scan: literals tested in Python
+    if F._COMMENT_MARK.search(line):
+        assert mask & scan.mark_any, line
 
 
 def _check_entry(line: str) -> None:
@@ -125,7 +127,8 @@ _VOCAB_PIECES = sorted({*F._VOCAB.words, *(s for g in F._VOCAB.stems.values() fo
                         *(p for g in F._VOCAB.phrases.values() for p, _, _ in g), *F._VOCAB.cjk_groups})
 _COMPANY = ["'", "_", "İ", "ı", "é", "Ä", "ſ", "K", "1", "-", " ", "  ", ".", "’", "\u0307", "x", "ß", "Σ", "ς",
             "(", ")", ":", "/", "@", "#", "|", "«", "2024", "12:30", "of", "Photo", "年", "月", "\t", "\x1c",
-            "\ud800", "\udfff"]
+            "\ud800", "\udfff", "comments", "COMMENTS", "(3)", "says", "SAYS:", "ſays", "dit", "говорит",
+            "Leave a Reply", "thoughts on", "comentários", "Kommentar", "コメント"]
 
 
 @settings(max_examples=400, deadline=None)

@@ -150,3 +150,19 @@ def test_short_lines_memo_gives_the_reference_keys_and_known_keys() -> None:
                 known = sitewide.known_keys()
                 assert known is not None and all(line_key(line) == key for line, key in known.items())
     assert sitewide._short_memo
+
+
+def test_site_key_is_none_exactly_for_lines_statistics_never_count() -> None:
+    """classify._site_key: None when the line has more than max_words words (``str.split``), else line_key,
+    also where CJK characters make ``LineInfo.words`` larger than the split count."""
+    from cleaners.classify import _site_key
+    from cleaners.features import line_info
+
+    cjk = "日本語の記事" * 4
+    lines = [" ".join(["word"] * n) for n in (5, 12, 13, 40)] + [
+        f"{cjk} {cjk} a b", " ".join([cjk] * 13), "é " * 12 + "x", "é " * 13 + "x", "ß\u3000" * 14]
+    for max_words in (12, 30):
+        for line in lines:
+            info = line_info(line.strip())
+            want = None if len(info.text.split()) > max_words else line_key(info.text)
+            assert _site_key(info, line_key, {}, max_words) == want, (line, max_words)
