@@ -350,6 +350,7 @@ def clean_all(
     for index, batch in enumerate(batched(source, settings.batch_size)):
         fingerprint = output.batch_fingerprint(batch, context)
         pending.append(clean_batch.submit(index, fingerprint, opaque(batch), settings, opaque(stats), run, spool))
+        # one batch per worker plus the one being staged; each more held ~10 MB (documents, rows, tables)
         if len(pending) >= settings.max_workers + 1:
             collect(pending.pop(0).result())
     for future in pending:
