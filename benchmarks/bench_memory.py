@@ -1,7 +1,9 @@
 """Benchmark 4: memory and growth of ``presswash run`` (the flow, local shards in, SeaweedFS S3 out).
 
 - peak resident memory of the flow process and its worker processes (Prefect's ephemeral API server, which a
-  deployment runs elsewhere, is reported separately) while cleaning ``memory_docs`` documents: <= 500 MB;
+  deployment runs elsewhere, is reported separately) while cleaning ``memory_docs`` documents: <= 500 MB
+  (the sum of the processes' RSS, which counts pages they share, e.g. the interpreter's and NumPy's code, once
+  per process; their summed PSS, printed beside it, counts them once);
 - growth: the flow's time for ``growth_large`` documents <= 11x its time for ``growth_small`` (10x as many).
 Sizes come from BENCH_SCALE (full: 200,000 and 10,000/100,000 documents: long runs); batches of 500
 (the CLI default).
@@ -35,7 +37,7 @@ def main() -> int:
             r = runs[n]
             print(f"  {n:7} documents: flow {r.data['seconds']:7.1f}s ({n / r.data['seconds']:5.0f} docs/s), "
                   f"process {r.wall_s:7.1f}s, peak RSS {r.peak_own_rss_mb:5.0f} MB "
-                  f"(+ Prefect server: {r.peak_rss_mb:5.0f} MB)", flush=True)
+                  f"(PSS {r.peak_own_pss_mb:5.0f} MB; + Prefect server: RSS {r.peak_rss_mb:5.0f} MB)", flush=True)
     verdict(f"peak RSS cleaning {n_mem} documents (flow + workers)", runs[n_mem].peak_own_rss_mb, 500,
             higher_is_better=False, unit=" MB")
     ratio = runs[n_large].data["seconds"] / runs[n_small].data["seconds"]

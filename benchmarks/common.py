@@ -58,24 +58,33 @@ def _proc_children() -> dict[int, list[int]]:
     return children
 
 
-def _tree_rss(pid: int) -> tuple[int, int]:
-    """Resident memory of a process and all its descendants, in bytes: (all, all but Prefect's API server).
+def _kb_field(text: str, name: str) -> int:
+    """A ``Name:   123 kB`` field of a /proc status file, in bytes (0 if absent)."""
+    return next((int(x.split()[1]) * 1024 for x in text.splitlines() if x.startswith(name)), 0)
+
+
+def _tree_memory(pid: int) -> tuple[int, int, int]:
+    """Memory of a process and all its descendants, in bytes: resident (all; all but Prefect's API server)
+    and the proportional set size of all but the server (PSS: a page shared by n of the processes, such as
+    the interpreter's and NumPy's code, counts 1/n in each, so the sum is what the tree uses).
 
     Reads /proc (Linux), so it needs no extra package."""
     children = _proc_children()
-    todo, total, own = [pid], 0, 0
+    todo, total, own, own_pss = [pid], 0, 0, 0
     while todo:
         p = todo.pop()
         todo.extend(children.get(p, []))
         try:
             status = Path(f"/proc/{p}/status").read_text()
             cmdline = Path(f"/proc/{p}/cmdline").read_bytes()
+            pss = 0 if b"uvicorn" in cmdline else _kb_field(Path(f"/proc/{p}/smaps_rollup").read_text(), "Pss:")
         except OSError:
             continue
-        rss = next((int(x.split()[1]) * 1024 for x in status.splitlines() if x.startswith("VmRSS:")), 0)
+        rss = _kb_field(status, "VmRSS:")
         total += rss
         own += 0 if b"uvicorn" in cmdline else rss
-    return total, own
+        own_pss += pss
+    return total, own, own_pss
 
 
 @dataclass
@@ -86,23 +95,25 @@ class SideResult:
     """Peak resident memory of the process tree."""
     peak_own_rss_mb: float = 0.0
     """... without Prefect's ephemeral API server (a uvicorn child of a flow process)."""
+    peak_own_pss_mb: float = 0.0
+    """Peak of the summed proportional set sizes, without Prefect's server (shared pages counted once)."""
 
 
 def run_side(cmd: list[str], env: dict[str, str] | None = None, log: Path | None = None) -> SideResult:
-    """Run one side of a benchmark; its last stdout line is JSON. Samples the process tree's peak RSS."""
+    """Run one side of a benchmark; its last stdout line is JSON. Samples the process tree's peak memory."""
     log = log or WORK / "last-side.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    peak = peak_own = 0
+    peak = peak_own = peak_pss = 0
     t0 = time.perf_counter()
     with log.open("wb") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env, cwd=ROOT)
         stop = threading.Event()
 
         def sample() -> None:
-            nonlocal peak, peak_own
+            nonlocal peak, peak_own, peak_pss
             while not stop.is_set():
-                total, own = _tree_rss(proc.pid)
-                peak, peak_own = max(peak, total), max(peak_own, own)
+                total, own, pss = _tree_memory(proc.pid)
+                peak, peak_own, peak_pss = max(peak, total), max(peak_own, own), max(peak_pss, pss)
                 stop.wait(0.1)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -114,7 +125,8 @@ def run_side(cmd: list[str], env: dict[str, str] | None = None, log: Path | None
     if proc.returncode != 0:
         tail = log.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{' '.join(cmd[:3])} ... failed with {proc.returncode}:\n{tail}")
-    return SideResult(last_json(out.decode(), f"{cmd[:3]} (see {log})"), wall, peak / 1e6, peak_own / 1e6)
+    return SideResult(last_json(out.decode(), f"{cmd[:3]} (see {log})"), wall, peak / 1e6, peak_own / 1e6,
+                      peak_pss / 1e6)
 
 
 def last_json(text: str, what: str) -> dict[str, Any]:
