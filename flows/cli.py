@@ -212,14 +212,23 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from . import api_server, memory, parallel
-    from .settings import RunSettings
+def _start_run_workers() -> None:
+    """``presswash run``'s cleaning workers, started before anything else is imported (see
+    ``flows.parallel.prestart``): they are forked while this process holds little more than ``cleaners``.
+    ``main`` calls it before building the parser (which imports the sources); ``cmd_run`` again (a no-op
+    then)."""
+    from . import memory, parallel
 
     memory.tune()  # before any child process starts: they inherit the settings
+    parallel.prestart(parallel.WORKERS)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from . import api_server, parallel
+
     # the flow's cleaning workers and Prefect's API server start now, while this process imports Prefect
-    parallel.prestart(RunSettings.max_workers)
+    _start_run_workers()
     try:
         with _gc_paused():
             server = api_server.start_if_needed()
@@ -311,7 +320,16 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["run"] and not {"-h", "--help"} & set(argv):
+        _start_run_workers()
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit:  # bad arguments: no run
+        from . import parallel
+
+        parallel.discard_prestarted()
+        raise
     try:
         commands = {"run": cmd_run, "clean": cmd_clean, "rules": cmd_rules, "read": cmd_read, "runs": cmd_runs}
         return commands[args.command](args)

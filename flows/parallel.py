@@ -19,6 +19,12 @@ worker of that chunk reads (``repairs_to``), not through the flow.
 Workers are started at once, with the parent's ``__main__`` hidden: they only need ``flows.parallel``, and
 re-running the caller's script (what ``spawn`` does) would break callers reading from stdin or without an
 ``if __name__ == "__main__":`` guard.
+
+``prestart`` forks the workers instead when that is safe (``_fork_is_safe``): ``presswash run`` calls it
+first thing, while its process holds little more than what a worker needs (``cleaners`` and this module;
+no Prefect, sources or storage yet). A forked worker shares those pages instead of importing its own,
+and a fork pool needs no resource tracker process (spawn's named semaphores do). Measured on 20,000
+documents (benchmarks/README.md): peak RSS of flow + workers 463 -> 443 MiB.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import logging
 import multiprocessing
 import sys
 import tempfile
+import threading
 import types
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -60,6 +67,8 @@ log = logging.getLogger(__name__)
 STAGE_CHUNK = 100
 """Documents per worker task of the cleaning pass (``stage``), and per repairs file of the statistics pass
 (``gather``). A chunk's documents, results and their pickles are what a worker holds besides its memos."""
+WORKERS = 2
+"""Worker processes of a run unless told otherwise (``RunSettings.max_workers``)."""
 _active: ProcessPoolExecutor | None = None
 _prestarted: tuple[int, ProcessPoolExecutor] | None = None
 _pool_dir: Path | None = None
@@ -248,11 +257,19 @@ def _ready() -> None:
     """A no-op: submitting one per worker starts every worker now."""
 
 
-def _start(workers: int) -> tuple[ProcessPoolExecutor, list[Future[None]]]:
-    """Start the workers now, with ``__main__`` hidden from spawn's preparation data (they are running
-    when the returned futures are done)."""
-    # spawn, not fork: the flow process runs threads (Prefect's event loop), which fork does not copy safely
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+def _fork_is_safe() -> bool:
+    """Whether workers may be forked from this process: no other Python thread runs (a lock another
+    thread holds at the fork stays held forever in the child; Prefect runs an event loop thread) and
+    Prefect is not imported (a forked worker keeps what its parent had in memory, which must be little)."""
+    return ("fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+            and "prefect" not in sys.modules)
+
+
+def _start(workers: int, fork: bool = False) -> tuple[ProcessPoolExecutor, list[Future[None]]]:
+    """Start the workers now (they are running when the returned futures are done): forked if ``fork``
+    (see ``_fork_is_safe``), else spawned with ``__main__`` hidden from spawn's preparation data."""
+    # a fork pool forks every worker at its first submit, in this thread (concurrent.futures, Python 3.11+)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork" if fork else "spawn"))
     main = sys.modules.get("__main__")
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:
@@ -265,14 +282,15 @@ def _start(workers: int) -> tuple[ProcessPoolExecutor, list[Future[None]]]:
             sys.modules["__main__"] = main
 
 
-def prestart(workers: int) -> None:
-    """Start ``workers`` processes now without waiting for them; the next ``worker_pool(workers)`` in this
-    process uses them. Failing here is not an error: ``worker_pool`` tries again and says why."""
+def prestart(workers: int = WORKERS) -> None:
+    """Start ``workers`` processes now without waiting for them (forked when ``_fork_is_safe``); the next
+    ``worker_pool(workers)`` in this process uses them. Failing here is not an error: ``worker_pool`` tries
+    again and says why."""
     global _prestarted
     if workers <= 1 or _prestarted is not None:
         return
     try:
-        pool, _ = _start(workers)
+        pool, _ = _start(workers, fork=_fork_is_safe())
     except Exception:
         return
     _prestarted = (workers, pool)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from cleaners import Config
 from cleaners.dedup import DedupConfig
 
+from . import parallel
 from .sources import FetchOptions, FieldMap
 from .storage import S3Options
 
@@ -27,7 +28,7 @@ class RunSettings:
     dest: str
     batch_size: int = 500
     """Documents per task. Tasks cost ~12 ms each in Prefect, so batches must be large."""
-    max_workers: int = 2
+    max_workers: int = parallel.WORKERS
     """Batches cleaned at the same time."""
     run_id: str = field(default_factory=new_run_id)
     s3: S3Options = field(default_factory=S3Options)

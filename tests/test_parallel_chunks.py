@@ -5,6 +5,9 @@ written once for the pool's workers."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,3 +63,42 @@ def test_shared_statistics_give_their_boilerplate(tmp_path: Path) -> None:
         assert parallel._boilerplate_of(parallel._share(stats, other), other) == stats.boilerplate(other) == {}
         assert parallel._boilerplate_of(shared, config) == stats.boilerplate(config)  # loaded again
     assert parallel._share(stats, config) is stats  # no pool: the statistics themselves
+
+
+_PRESTART = """
+import sys, threading
+from multiprocessing import resource_tracker
+from test_fast_path import dev_documents
+from cleaners import Config
+from flows import parallel
+
+if sys.argv[1] == "thread":  # another thread runs: forking is not safe, the workers are spawned
+    stop = threading.Event()
+    threading.Thread(target=stop.wait).start()
+parallel.prestart(2)
+pool = parallel._prestarted[1]
+docs = dev_documents()[:60]
+with parallel.worker_pool(2):
+    assert parallel._active is pool, "the prestarted workers are used"
+    there = parallel.gather(docs, Config())
+here = parallel.gather_here(docs, Config())
+assert there.repairs == here.repairs and there.stats.docs == here.stats.docs
+assert there.stats.records.tobytes() == here.stats.records.tobytes()
+print(pool._mp_context.get_start_method(), resource_tracker._resource_tracker._pid is not None)
+if sys.argv[1] == "thread":
+    stop.set()
+"""
+
+
+def test_prestarted_workers_are_forked_only_when_safe(tmp_path: Path) -> None:
+    """``presswash run`` prestarts the workers before it imports Prefect: then they are forked (no resource
+    tracker process); with another thread running they are spawned. Both give the in-process results."""
+    tests = Path(__file__).parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests.parent), str(tests)])}
+    out = {}
+    for mode in ("alone", "thread"):
+        done = subprocess.run([sys.executable, "-c", _PRESTART, mode], env=env, capture_output=True, text=True,
+                              timeout=120, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        out[mode] = done.stdout.split()
+    assert out == {"alone": ["fork", "False"], "thread": ["spawn", "True"]}
