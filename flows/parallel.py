@@ -48,6 +48,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 import cleaners
 from cleaners import CleanResult, Config, Document, SiteLineStats
 from cleaners import dedup as dd
@@ -56,7 +58,7 @@ from cleaners.repair_memo import recall, remember, remembering
 from cleaners.sitewide import LineKey, add_samples, remembering_keys
 
 from .rows import Removal, quarantine_record, removals, staged_document
-from .sitestats import CompactStats, compact
+from .sitestats import RECORD, CompactStats, compact, sort_records
 
 T = TypeVar("T")
 Repair = tuple[str, list[str]]
@@ -162,12 +164,13 @@ def text_digest(text: str) -> str:
 
 
 def gather_here(
-    docs: list[Document], config: Config, repairs_to: Path | None = None, chunk: int = STAGE_CHUNK
+    docs: list[Document], config: Config, repairs_to: Path | None = None, chunk: int = STAGE_CHUNK,
+    first_chunk: int = 0,
 ) -> Gathered:
     """Site statistics (without samples) of ``docs``, as ``cleaners.site_stats`` counts them. With
     ``repairs_to``, the repairs are written to files (JSON) instead of returned: those of ``docs[k *
-    chunk:(k + 1) * chunk]`` to ``chunk_file(repairs_to, k)`` (none if it has none), so the cleaning
-    pass's chunks each read only their own."""
+    chunk:(k + 1) * chunk]`` to ``chunk_file(repairs_to, first_chunk + k)`` (none if it has none), so the
+    cleaning pass's chunks each read only their own (``first_chunk``: where ``docs`` starts in its batch)."""
     stats = SiteLineStats()
     repairs: dict[str, Repair] = {}
     by_chunk: dict[int, dict[str, Repair]] = {}
@@ -181,7 +184,7 @@ def gather_here(
         if repairs_to is None:
             repairs.update(part)
         else:
-            chunk_file(repairs_to, k).write_text(json.dumps(part), encoding="ascii")  # escaped: lone surrogates
+            chunk_file(repairs_to, first_chunk + k).write_text(json.dumps(part), encoding="ascii")  # escaped
     return Gathered(compact(stats), repairs)
 
 
@@ -407,9 +410,38 @@ def stage(
 def gather(
     docs: list[Document], config: Config, repairs_to: Path | None = None, chunk: int = STAGE_CHUNK
 ) -> Gathered:
-    """``gather_here``, in a worker when a pool is active."""
-    return _in_worker(lambda: gather_here(docs, config, repairs_to, chunk),
-                      lambda pool: pool.submit(gather_here, docs, config, repairs_to, chunk), docs)
+    """``gather_here``, in the workers when a pool is active: in chunks of ``chunk`` documents (one task
+    each, like ``stage``), so every worker has a part of the pass's last batches (with one task per batch,
+    one worker idled while the other finished the last one, then the flow waited for both). The chunks'
+    records are concatenated (``merge_gathered``)."""
+    global _active
+    pool = _active
+    if pool is None or not docs:
+        return gather_here(docs, config, repairs_to, chunk)
+    try:
+        futures = [pool.submit(gather_here, docs[k * chunk:(k + 1) * chunk], config, repairs_to, chunk, k)
+                   for k in range(-(-len(docs) // chunk))]
+        parts = [future.result() for future in futures]
+    except BrokenProcessPool:
+        log.warning("a cleaning worker process died; the rest of this pass runs in the flow process")
+        if _active is pool:
+            _active = None
+        return gather_here(docs, config, repairs_to, chunk)
+    return merge_gathered(parts)
+
+
+def merge_gathered(parts: list[Gathered]) -> Gathered:
+    """The ``Gathered`` of consecutive chunks of a batch, as one: document counts and repairs merged, the
+    records of all chunks sorted by line key. A line counted in several chunks keeps one record per chunk
+    (``RunSiteStats`` adds up the records of a (site, line) wherever they come from), so the verdicts are
+    those of the whole batch gathered in one piece."""
+    docs: Counter[str] = Counter()
+    repairs: dict[str, Repair] = {}
+    for part in parts:
+        docs.update(part.stats.docs)
+        repairs.update(part.repairs)
+    records = np.concatenate([part.stats.records for part in parts]) if parts else np.empty(0, RECORD)
+    return Gathered(CompactStats(docs, sort_records(records, "key", "site")), repairs)
 
 
 def _in_worker(

@@ -80,7 +80,7 @@ pool = parallel._prestarted[1]
 docs = dev_documents()[:60]
 with parallel.worker_pool(2):
     assert parallel._active is pool, "the prestarted workers are used"
-    there = parallel.gather(docs, Config())
+    there = parallel.gather(docs, Config(), chunk=len(docs))  # one chunk: the records of gather_here
 here = parallel.gather_here(docs, Config())
 assert there.repairs == here.repairs and there.stats.docs == here.stats.docs
 assert there.stats.records.tobytes() == here.stats.records.tobytes()
@@ -102,3 +102,32 @@ def test_prestarted_workers_are_forked_only_when_safe(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         out[mode] = done.stdout.split()
     assert out == {"alone": ["fork", "False"], "thread": ["spawn", "True"]}
+
+
+def test_chunked_gather_equals_whole_batch(tmp_path: Path) -> None:
+    """The statistics pass sends a batch to the workers in chunks too: the same document counts, the same
+    verdicts and counts of the run's statistics, and the same repairs files as the batch gathered at once."""
+    docs = dev_documents()[:230]
+    docs += [Document(id=f"moji{i}", text=_mojibake(docs[i].text or ""), url=docs[i].url) for i in (0, 90, 200)]
+    config = Config(sitewide_min_docs=2)
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "chunked").mkdir()
+    whole = parallel.gather_here(docs, config, tmp_path / "whole" / "repairs.json", chunk=37)
+    with parallel.worker_pool(2):
+        chunked = parallel.gather(docs, config, tmp_path / "chunked" / "repairs.json", chunk=37)
+    assert chunked.stats.docs == whole.stats.docs
+    keys = chunked.stats.records["key"]
+    assert (keys[1:] >= keys[:-1]).all(), "sorted by line key"
+    assert len(chunked.stats.records) > len(whole.stats.records), "lines counted in several chunks"
+    counts = {}
+    for name, part in (("whole", whole), ("chunked", chunked)):
+        run_stats = RunSiteStats(tmp_path / name)
+        run_stats.add(part.stats, "0")
+        counts[name] = run_stats.boilerplate_counts(config)
+    assert counts["chunked"] == counts["whole"] != {}
+    files = {name: {f.name: f.read_text() for f in (tmp_path / name).glob("repairs.json.*")}
+             for name in ("whole", "chunked")}
+    assert files["chunked"] == files["whole"] and len(files["whole"]) > 1
+    merged = parallel.merge_gathered([parallel.gather_here(docs[:100], config),
+                                      parallel.gather_here(docs[100:], config)])
+    assert merged.repairs == parallel.gather_here(docs, config).repairs != {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cleaners import Config, Document, SiteLineStats, site_stats
@@ -44,3 +45,17 @@ def test_spooled_stats_match_merged_stats(tmp_path: Path, monkeypatch: pytest.Mo
         add_samples(samples, doc.url, doc.text or "", config, cleaning.boilerplate(config))
     assert learned_lines(cleaning.boilerplate(config), samples) == whole.learned_lines(config)
     assert line_key("SUBSCRIBE to our  newsletter") in cleaning.boilerplate(config)["s0.example"]
+
+
+@pytest.mark.parametrize("order", [("key", "site"), ("site", "key")])
+def test_sort_records_is_numpys_structured_sort(order: tuple[str, str]) -> None:
+    """The fast sort gives the very array ``ndarray.sort(order=...)`` gives, ties (the other fields) included."""
+    rng = np.random.default_rng(7)
+    for n, keys, sites in ((0, 1, 1), (1, 1, 1), (500, 8, 3), (20_000, 2**16, 40), (5_000, 2**63, 5)):
+        records = np.empty(n, dtype=sitestats.RECORD)
+        records["key"] = rng.integers(0, keys, n, dtype=np.uint64)
+        records["site"] = rng.integers(0, sites, n).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        records["count"] = rng.integers(0, 4, n)
+        expected = records.copy()
+        expected.sort(order=list(order), kind="stable")
+        assert sitestats.sort_records(records, *order).tobytes() == expected.tobytes()
