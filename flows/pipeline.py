@@ -350,12 +350,19 @@ def clean_all(
     for index, batch in enumerate(batched(source, settings.batch_size)):
         fingerprint = output.batch_fingerprint(batch, context)
         pending.append(clean_batch.submit(index, fingerprint, opaque(batch), settings, opaque(stats), run, spool))
-        # one batch per worker plus the one being staged; each more held ~10 MB (documents, rows, tables)
-        if len(pending) >= settings.max_workers + 1:
+        if len(pending) >= batches_in_flight(settings):
             collect(pending.pop(0).result())
     for future in pending:
         collect(future.result())
     return sorted(reports, key=lambda r: r.index), samples
+
+
+def batches_in_flight(settings: RunSettings) -> int:
+    """Batches submitted before the oldest is collected: the workers take a batch in chunks of
+    ``parallel.STAGE_CHUNK`` documents, so while the oldest batch is collected the others must hold a chunk
+    for every worker. Each batch in flight holds ~10 MB in the flow process (documents, rows, tables)."""
+    chunks = -(-settings.batch_size // parallel.STAGE_CHUNK)
+    return 1 + -(-settings.max_workers // chunks)
 
 
 def gather_all(settings: RunSettings, source: Source, spool: Path) -> tuple[RunSiteStats, int]:
@@ -367,7 +374,7 @@ def gather_all(settings: RunSettings, source: Source, spool: Path) -> tuple[RunS
         docs = [item for item in batch if isinstance(item, Document)]
         pending.append((index, gather_site_stats.submit(index, opaque(docs), settings.cleaning, spool)))
         total_docs += len(batch)
-        if len(pending) >= settings.max_workers + 1:
+        if len(pending) >= batches_in_flight(settings):
             i, future = pending.pop(0)
             stats.add(future.result(), str(i))
             memory.trim()

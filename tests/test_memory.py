@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from flows import parallel
+from flows.pipeline import batches_in_flight
+from flows.settings import RunSettings
+
 ROOT = Path(__file__).resolve().parent.parent
 _ARROW_BACKEND = ("from flows import memory; memory.tune(); import pyarrow as pa; "
                   "print(pa.default_memory_pool().backend_name)")
@@ -45,3 +49,19 @@ def _bundled_allocator() -> str:
 def test_tune_keeps_an_arrow_allocator_set_in_the_environment() -> None:
     name = _bundled_allocator()
     assert _arrow_backend(name) == name
+
+
+@pytest.mark.parametrize(("batch_size", "workers", "expected"), [
+    (500, 2, 2),  # 5 chunks each: the next batch alone keeps both workers busy
+    (1000, 2, 2),
+    (100, 2, 3),  # one chunk per batch: one batch per worker plus the one collected
+    (50, 2, 3),
+    (500, 8, 3),  # 8 workers need two batches of 5 chunks besides the one collected
+    (500, 1, 2),
+])
+def test_batches_in_flight_keep_every_worker_busy(batch_size: int, workers: int, expected: int) -> None:
+    settings = RunSettings(source="in", dest="out", batch_size=batch_size, max_workers=workers)
+    n = batches_in_flight(settings)
+    assert n == expected
+    chunks = -(-batch_size // parallel.STAGE_CHUNK)
+    assert (n - 1) * chunks >= workers > (n - 2) * chunks, "the fewest batches that give every worker a chunk"
