@@ -99,41 +99,49 @@ def stage2_rows(
     return _stage2_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), -1), p1, ruled).tolist()
 
 
-def _stage2_matrix(rows: np.ndarray, p1: Sequence[float], ruled: Sequence[bool]) -> np.ndarray:
+def _stage2_matrix(
+    rows: np.ndarray, p1: Sequence[float], ruled: Sequence[bool], sizes: Sequence[int] | None = None
+) -> np.ndarray:
     """:func:`stage2_rows` as an array, the same floats: neighbour sums add the same terms in the same
-    order (missing neighbours at the ends add exact zeros before or after them)."""
-    n = len(rows)
+    order (missing neighbours at the ends add exact zeros before or after them).
+
+    ``sizes``: the rows are several documents stacked (``sizes[d]`` rows each, none 0); neighbours are
+    taken within each document, so every row equals the one its document alone gives."""
+    total_rows = len(rows)
+    size = np.array(sizes if sizes is not None else [total_rows], dtype=np.int64)
+    doc_start = np.zeros(len(size), dtype=np.int64)
+    np.cumsum(size[:-1], out=doc_start[1:])
+    doc_of = np.repeat(np.arange(len(size)), size)
+    n = size[doc_of]
+    j = np.arange(total_rows) - doc_start[doc_of]
     p = np.asarray(p1, dtype=np.float64)
     r = np.asarray(ruled, dtype=np.int64)
-    out = np.empty((n, rows.shape[1] + len(STAGE2_NAMES)))
+    out = np.empty((total_rows, rows.shape[1] + len(STAGE2_NAMES)))
     out[:, : rows.shape[1]] = rows
     extra = out[:, rows.shape[1]:]
     extra[:, 0] = _logits(p)
-    pad = np.zeros(n + 4)
-    pad[2:-2] = p
-    extra[:, 1] = pad[1:-3] if n > 1 else 0.5
-    extra[:, 2] = pad[3:-1] if n > 1 else 0.5
-    if n > 1:
-        extra[:, 1][0] = 0.5
-        extra[:, 2][-1] = 0.5
+
+    def near(values: np.ndarray, k: int, fill: float) -> np.ndarray:
+        """The neighbour at offset ``k`` of each row; ``fill`` where it lies outside the row's document."""
+        pad = np.full(total_rows + 6, fill, dtype=values.dtype)
+        pad[3:-3] = values
+        return np.where((j + k >= 0) & (j + k < n), pad[3 + k: 3 + k + total_rows], fill)
+
+    prev, nxt = near(p, -1, 0.0), near(p, 1, 0.0)
+    single = n == 1
+    extra[:, 1] = np.where(j == 0, 0.5, prev)
+    extra[:, 2] = np.where(j == n - 1, 0.5, nxt)
     # window j-2..j+2 without j, summed in index order; absent neighbours add 0.0
-    total = ((pad[0:-4] + pad[1:-3]) + pad[3:-1]) + pad[4:]
-    j = np.arange(n)
+    total = ((near(p, -2, 0.0) + prev) + nxt) + near(p, 2, 0.0)
     count = np.minimum(n, j + 3) - np.maximum(0, j - 2) - 1
-    inf = np.full(n + 4, np.inf)
-    inf[2:-2] = p
-    low = np.minimum(np.minimum(inf[0:-4], inf[1:-3]), np.minimum(inf[3:-1], inf[4:]))
-    if n > 1:
-        extra[:, 3] = total / count
-        extra[:, 4] = low
-    else:
-        extra[:, 3] = 0.5
-        extra[:, 4] = 0.5
-    rpad = np.zeros(n + 6, dtype=np.int64)
-    rpad[3:-3] = r
-    extra[:, 5] = rpad[2:-4]
-    extra[:, 6] = rpad[4:-2]
-    hits = rpad[0:-6] + rpad[1:-5] + rpad[2:-4] + rpad[4:-2] + rpad[5:-1] + rpad[6:]
+    inf = np.inf
+    low = np.minimum(np.minimum(near(p, -2, inf), near(p, -1, inf)), np.minimum(near(p, 1, inf), near(p, 2, inf)))
+    extra[:, 3] = np.where(single, 0.5, total / np.maximum(count, 1))
+    extra[:, 4] = np.where(single, 0.5, low)
+    r_prev, r_next = near(r, -1, 0), near(r, 1, 0)
+    extra[:, 5] = r_prev
+    extra[:, 6] = r_next
+    hits = near(r, -3, 0) + near(r, -2, 0) + r_prev + r_next + near(r, 2, 0) + near(r, 3, 0)
     rcount = np.minimum(n, j + 4) - np.maximum(0, j - 3) - 1
     extra[:, 7] = hits / np.maximum(rcount, 1)
     return out
@@ -141,12 +149,13 @@ def _stage2_matrix(rows: np.ndarray, p1: Sequence[float], ruled: Sequence[bool])
 
 def predict(
     model: LineModel, rows: Sequence[Sequence[float]] | np.ndarray, ruled: Sequence[bool], *,
-    skip_ruled: bool = False,
+    skip_ruled: bool = False, sizes: Sequence[int] | None = None,
 ) -> list[float]:
     """Probability of being content, per feature row.
 
     ``skip_ruled``: lines a rule already removed get 0.0 without a stage-2 score (stage 1 still runs
-    on them, their neighbours need it).
+    on them, their neighbours need it). ``sizes``: the rows are several documents stacked (see
+    :func:`cleaners.feature_matrix.feature_matrices`); each row scores as in its document alone.
     """
     width = len(model.stage1.weights)
     if not isinstance(rows, np.ndarray) and any(len(r) != width for r in rows):
@@ -154,8 +163,12 @@ def predict(
     matrix = np.asarray(rows, dtype=np.float64).reshape(len(rows), width)
     if not len(matrix):
         return []
+    if sizes is not None:
+        sizes = [s for s in sizes if s]
+        if sum(sizes) != len(matrix):
+            raise ValueError("sizes must add up to the number of rows")
     p1 = model.stage1.scores(matrix)
-    s2 = model.stage2.scores(_stage2_matrix(matrix, p1, ruled))
+    s2 = model.stage2.scores(_stage2_matrix(matrix, p1, ruled, sizes))
     return [0.0 if skip_ruled and hit else p for p, hit in zip(s2, ruled, strict=True)]
 
 
