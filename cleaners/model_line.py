@@ -60,8 +60,7 @@ class Linear:
         # the clamp (fmin/fmax: a NaN becomes 30.0, as min(30.0, nan) does), negation, 1 + e and 1 / (...)
         # are exact IEEE operations in numpy as in Python; only exp comes from math (numpy's may differ)
         neg = np.negative(np.fmax(np.fmin(z, 30.0), -30.0))
-        exp = math.exp
-        e = np.array([exp(v) for v in neg.tolist()])
+        e = np.array(list(map(math.exp, neg.tolist())))
         return (1.0 / (1.0 + e)).tolist()
 
     @cached_property
@@ -86,8 +85,7 @@ def _logit(p: float) -> float:
 def _logits(p: np.ndarray) -> list[float]:
     """``[_logit(x) for x in p]``: the clamp and ``p / (1 - p)`` are exact in numpy, ``log`` from math."""
     q = np.minimum(np.maximum(p, 1e-4), 1 - 1e-4)
-    log = math.log
-    return [log(v) for v in (q / (1 - q)).tolist()]
+    return list(map(math.log, (q / (1 - q)).tolist()))
 
 
 def stage2_rows(
@@ -99,16 +97,52 @@ def stage2_rows(
     return _stage2_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), -1), p1, ruled).tolist()
 
 
-def _stage2_matrix(
-    rows: np.ndarray, p1: Sequence[float], ruled: Sequence[bool], sizes: Sequence[int] | None = None
-) -> np.ndarray:
+def _stage2_matrix(rows: np.ndarray, p1: Sequence[float], ruled: Sequence[bool]) -> np.ndarray:
     """:func:`stage2_rows` as an array, the same floats: neighbour sums add the same terms in the same
-    order (missing neighbours at the ends add exact zeros before or after them).
+    order (missing neighbours at the ends add exact zeros before or after them)."""
+    n = len(rows)
+    p = np.asarray(p1, dtype=np.float64)
+    r = np.asarray(ruled, dtype=np.int64)
+    out = np.empty((n, rows.shape[1] + len(STAGE2_NAMES)))
+    out[:, : rows.shape[1]] = rows
+    extra = out[:, rows.shape[1]:]
+    extra[:, 0] = _logits(p)
+    pad = np.zeros(n + 4)
+    pad[2:-2] = p
+    extra[:, 1] = pad[1:-3] if n > 1 else 0.5
+    extra[:, 2] = pad[3:-1] if n > 1 else 0.5
+    if n > 1:
+        extra[:, 1][0] = 0.5
+        extra[:, 2][-1] = 0.5
+    # window j-2..j+2 without j, summed in index order; absent neighbours add 0.0
+    total = ((pad[0:-4] + pad[1:-3]) + pad[3:-1]) + pad[4:]
+    j = np.arange(n)
+    count = np.minimum(n, j + 3) - np.maximum(0, j - 2) - 1
+    inf = np.full(n + 4, np.inf)
+    inf[2:-2] = p
+    low = np.minimum(np.minimum(inf[0:-4], inf[1:-3]), np.minimum(inf[3:-1], inf[4:]))
+    if n > 1:
+        extra[:, 3] = total / count
+        extra[:, 4] = low
+    else:
+        extra[:, 3] = 0.5
+        extra[:, 4] = 0.5
+    rpad = np.zeros(n + 6, dtype=np.int64)
+    rpad[3:-3] = r
+    extra[:, 5] = rpad[2:-4]
+    extra[:, 6] = rpad[4:-2]
+    hits = rpad[0:-6] + rpad[1:-5] + rpad[2:-4] + rpad[4:-2] + rpad[5:-1] + rpad[6:]
+    rcount = np.minimum(n, j + 4) - np.maximum(0, j - 3) - 1
+    extra[:, 7] = hits / np.maximum(rcount, 1)
+    return out
 
-    ``sizes``: the rows are several documents stacked (``sizes[d]`` rows each, none 0); neighbours are
-    taken within each document, so every row equals the one its document alone gives."""
+
+def _stage2_stacked(rows: np.ndarray, p1: Sequence[float], ruled: Sequence[bool], sizes: Sequence[int]) -> np.ndarray:
+    """:func:`_stage2_matrix` of several documents' rows stacked (``sizes[d]`` rows each, none 0):
+    neighbours are taken within each document, so every row equals the one its document alone gives
+    (the same terms added in the same order; ~25 more NumPy calls than one document's)."""
     total_rows = len(rows)
-    size = np.array(sizes if sizes is not None else [total_rows], dtype=np.int64)
+    size = np.array(sizes, dtype=np.int64)
     doc_start = np.zeros(len(size), dtype=np.int64)
     np.cumsum(size[:-1], out=doc_start[1:])
     doc_of = np.repeat(np.arange(len(size)), size)
@@ -168,7 +202,10 @@ def predict(
         if sum(sizes) != len(matrix):
             raise ValueError("sizes must add up to the number of rows")
     p1 = model.stage1.scores(matrix)
-    s2 = model.stage2.scores(_stage2_matrix(matrix, p1, ruled, sizes))
+    if sizes is not None and len(sizes) > 1:
+        s2 = model.stage2.scores(_stage2_stacked(matrix, p1, ruled, sizes))
+    else:
+        s2 = model.stage2.scores(_stage2_matrix(matrix, p1, ruled))
     return [0.0 if skip_ruled and hit else p for p, hit in zip(s2, ruled, strict=True)]
 
 

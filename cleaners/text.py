@@ -110,14 +110,17 @@ def _finish(
         if v is not None
     ]
     text = assemble(lines, [v is None for v in verdicts])
-    candidates = [line for line, v in zip(lines, verdicts, strict=True)
-                  if line.strip() and (v is None or v.rule_id == MODEL_RULE_ID)]
+    rejected = judge(text, config)
+    if rejected is None and len(removed) >= config.no_article_min_removed:  # else missing_article is None
+        candidates = [line for line, v in zip(lines, verdicts, strict=True)
+                      if line.strip() and (v is None or v.rule_id == MODEL_RULE_ID)]
+        rejected = missing_article(candidates, len(removed), config)
     return CleanResult(
         id=doc_id,
         text=text,
         title=title if title is not None else guess_title(lines),
         removed=removed,
-        rejected=judge(text, config) or missing_article(candidates, len(removed), config),
+        rejected=rejected,
         flags=flags,
     )
 

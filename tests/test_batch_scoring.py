@@ -22,7 +22,7 @@ from cleaners import feature_matrix as fm
 from cleaners.batch import clean_batch, clean_document, clean_documents
 from cleaners.config import DEFAULT_CONFIG
 from cleaners.model import Document
-from cleaners.model_line import load_model, predict
+from cleaners.model_line import _stage2_matrix, _stage2_stacked, load_model, predict
 from cleaners.text import split_lines
 
 
@@ -77,6 +77,14 @@ def test_stacked_scores_equal_each_document_alone() -> None:
     rnd.shuffle(docs)
     _, rows, _, sizes = fm.feature_matrices(docs)
     ruled = [rnd.random() < 0.3 for _ in range(len(rows))]
+    p1 = model.stage1.scores(rows)
+    nonzero = [size for size in sizes if size]
+    stacked = _stage2_stacked(rows, p1, ruled, nonzero)
+    at = 0
+    for size in nonzero:  # stage-2 rows of each document, as its own
+        part = slice(at, at + size)
+        assert stacked[part].tolist() == _stage2_matrix(rows[part], p1[part], ruled[part]).tolist()
+        at += size
     for skip in (False, True):
         together = predict(model, rows, ruled, skip_ruled=skip, sizes=sizes)
         alone: list[float] = []
