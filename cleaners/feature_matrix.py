@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .char_counts import char_counts
+from .char_counts import Counts, char_counts
 from .context_columns import Entry as _Entry
 from .context_columns import context_columns, context_columns_stacked
 from .features import CONTEXT_NAMES, OWN_NAMES, LineInfo
@@ -31,6 +31,23 @@ _MEMO_MAX_WORDS = 8
 _memo: dict[str, _Entry] = {}
 
 
+_COUNT_CHARS = 1 << 16
+""":func:`char_counts` runs on about this many characters at a time (its arrays take ~25 bytes per character;
+a batch of documents would otherwise hold ~15 MB for a moment)."""
+
+
+def _char_counts(lines: list[str]) -> list[Counts | None]:
+    """``char_counts(lines)``, in pieces of about :data:`_COUNT_CHARS` characters."""
+    out: list[Counts | None] = []
+    start = size = 0
+    for k, line in enumerate(lines):
+        size += len(line) + 1
+        if size >= _COUNT_CHARS:
+            out += char_counts(lines[start:k + 1])
+            start, size = k + 1, 0
+    return out + char_counts(lines[start:]) if start < len(lines) else out
+
+
 def _entries(texts: list[str]) -> list[_Entry]:
     """The memoised entries of the lines; lines not remembered are computed together (their character
     counts in one :func:`char_counts` call) and the short ones remembered."""
@@ -40,7 +57,7 @@ def _entries(texts: list[str]) -> list[_Entry]:
     if not new:
         return found  # type: ignore[return-value]
     made: dict[str, _Entry] = {}
-    for text, counts in zip(new, char_counts(new), strict=True):
+    for text, counts in zip(new, _char_counts(new), strict=True):
         row, bits, info, mark, key = line_entry(text, counts)
         made[text] = entry = (row, bits != 0, info, mark, key)
         if info.words <= _MEMO_MAX_WORDS:
