@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from .config import DEFAULT_CONFIG, Config
 from .encoding import decode_bytes, repair_text
@@ -10,7 +10,12 @@ from .html import clean_html
 from .model import CleanResult, Document, Rejection
 from .repair_memo import remembering
 from .sitewide import SiteLineStats, remembering_keys, site_of
-from .text import clean_text
+from .text import clean_text, clean_texts
+
+BATCH_DOCS = 32
+"""Documents whose lines are classified together (one line-model call): results do not depend on it.
+32 takes most of the gain (per-document NumPy calls ~30x fewer) with ~2 MB of arrays at a time; 100
+held ~9 MB more at its peak."""
 
 
 def plain_text(doc: Document, config: Config) -> str | None:
@@ -55,6 +60,10 @@ def clean_document(
                 result.encoding_fixes = fixes + result.encoding_fixes
     except Exception as exc:  # isolate: one bad document never sinks a batch
         result = CleanResult(id=doc.id, text="", rejected=Rejection("exception", f"{type(exc).__name__}: {exc}"))
+    return _labelled(doc, result)
+
+
+def _labelled(doc: Document, result: CleanResult) -> CleanResult:
     result.id = doc.id
     result.url = result.url or doc.url
     result.source = doc.source
@@ -72,7 +81,8 @@ def clean_documents(
 
     Without ``stats`` the documents are read twice (statistics, then cleaning), so they are held in
     memory; a flow that cleans many batches passes statistics merged over the whole run instead.
-    Results come in input order and do not depend on the order or grouping of the input.
+    Results come in input order and do not depend on the order or grouping of the input. Documents are
+    cleaned ``BATCH_DOCS`` at a time (:func:`clean_batch`): a result comes once its batch is read.
     """
     config = config or DEFAULT_CONFIG
     if stats is None:
@@ -80,9 +90,61 @@ def clean_documents(
         with remembering(), remembering_keys():  # both passes repair each text and key its lines: once
             stats = site_stats(docs, config)
             learned = stats.boilerplate(config)
-            results = [clean_document(doc, config, learned) for doc in docs]
+            results = clean_batch(docs, config, learned)
         yield from results
         return
     learned = stats.boilerplate(config)
+    chunk: list[Document] = []
     for doc in docs:
-        yield clean_document(doc, config, learned)
+        chunk.append(doc)
+        if len(chunk) == BATCH_DOCS:
+            yield from clean_batch(chunk, config, learned)
+            chunk = []
+    yield from clean_batch(chunk, config, learned)
+
+
+def clean_batch(
+    docs: Sequence[Document], config: Config, site_boilerplate: dict[str, frozenset[int]] | None = None
+) -> list[CleanResult]:
+    """``[clean_document(doc, config, site_boilerplate) for doc in docs]``, the same results, with the
+    plain texts' line model run once per ``BATCH_DOCS`` documents (per-document NumPy overhead paid once)."""
+    if len(docs) > BATCH_DOCS:
+        return [r for at in range(0, len(docs), BATCH_DOCS)
+                for r in _clean_batch(docs[at:at + BATCH_DOCS], config, site_boilerplate)]
+    return _clean_batch(docs, config, site_boilerplate)
+
+
+def _clean_batch(
+    docs: Sequence[Document], config: Config, site_boilerplate: dict[str, frozenset[int]] | None
+) -> list[CleanResult]:
+    results: list[CleanResult | None] = [None] * len(docs)
+    plain: list[tuple[int, str, list[str]]] = []
+    for k, doc in enumerate(docs):
+        if doc.html is None:
+            try:
+                text, fixes = doc.text, list[str]()
+                if text is None and doc.raw is not None:
+                    text, fixes = decode_bytes(doc.raw, doc.content_type)
+                if text is not None and text.strip():
+                    plain.append((k, text, fixes))
+                    continue
+            except Exception:  # clean_document below meets it again and reports it
+                pass
+        results[k] = clean_document(doc, config, site_boilerplate)
+    if plain:
+        learned = site_boilerplate or {}
+        try:
+            sites = [site_of(docs[k].url) for k, _, _ in plain]
+            cleaned = clean_texts(
+                [text for _, text, _ in plain], urls=[docs[k].url for k, _, _ in plain], config=config,
+                doc_ids=[docs[k].id for k, _, _ in plain],
+                site_boilerplate=[learned.get(site) if site else None for site in sites])
+        except Exception:  # isolate: each document again on its own, one failure per failing document
+            cleaned = [clean_document(docs[k], config, site_boilerplate) for k, _, _ in plain]
+        else:
+            for result, (_, _, fixes) in zip(cleaned, plain, strict=True):
+                result.encoding_fixes = fixes + result.encoding_fixes
+            cleaned = [_labelled(docs[k], r) for r, (k, _, _) in zip(cleaned, plain, strict=True)]
+        for result, (k, _, _) in zip(cleaned, plain, strict=True):
+            results[k] = result
+    return results  # type: ignore[return-value]

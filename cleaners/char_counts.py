@@ -71,8 +71,16 @@ def _code_points(text: str) -> np.ndarray:
 def _segment_sums(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """Sums of ``values[bounds[k]:bounds[k + 1]]`` (empty segments allowed)."""
     total = np.zeros(len(values) + 1, dtype=np.uint64)
-    np.cumsum(values, out=total[1:])
+    np.cumsum(values, dtype=np.uint64, out=total[1:])  # dtype: ~5x faster than casting into `out`
     return np.diff(total[bounds])
+
+
+def _line_counts(positions: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """How many of ``positions`` (ascending) fall in each segment ``bounds[k]:bounds[k + 1]``: for
+    rare characters, cheaper than a segmented sum over every character."""
+    if not len(positions):
+        return np.zeros(len(bounds) - 1, dtype=np.int64)
+    return np.diff(np.searchsorted(positions, bounds))
 
 
 def char_counts(lines: Sequence[str]) -> list[Counts | None]:
@@ -92,7 +100,7 @@ def char_counts(lines: Sequence[str]) -> list[Counts | None]:
     space = (kind & 1).view(bool)
     word_start = ~space
     word_start[1:] &= space[:-1]
-    cjk = _segment_sums(kind >> 1, bounds)
+    cjk = _line_counts(np.flatnonzero(kind & 2), bounds)
     at = np.flatnonzero(word_start)  # each word's first character
     word_bounds = np.searchsorted(at, bounds)  # words of line k: word_bounds[k] .. word_bounds[k + 1]
     words = np.diff(word_bounds)
@@ -101,13 +109,13 @@ def char_counts(lines: Sequence[str]) -> list[Counts | None]:
     initials[rank >= INITIALS] = 0
     ini = _segment_sums(initials, word_bounds)
     sample_total = np.zeros(len(code) + 1, dtype=np.uint64)  # wraps modulo 2**64: differences stay exact
-    np.cumsum(sample_of[code], out=sample_total[1:])
+    np.cumsum(sample_of[code], dtype=np.uint64, out=sample_total[1:])
     starts = bounds[:-1]
     samp = sample_total[starts + np.minimum(np.diff(bounds) - 1, SAMPLE)] - sample_total[starts]
     out: list[Counts | None] = list(zip(
         words.tolist(), (ini & 255).tolist(), (ini >> 8).tolist(), (samp & 255).tolist(),
         (samp >> 8 & 255).tolist(), (samp >> 16 & 255).tolist(), (samp >> 24).tolist(), cjk.tolist(), strict=True))
     if big:
-        too_big = _segment_sums((original >= TABLE_LIMIT).astype(np.uint32), bounds)
+        too_big = _line_counts(np.flatnonzero(original >= TABLE_LIMIT), bounds)
         out = [None if b else c for c, b in zip(out, too_big.tolist(), strict=True)]
     return out

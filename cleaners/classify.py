@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .catalogue import Catalogue, catalogue
 from .config import Config
-from .feature_matrix import feature_matrix
+from .feature_matrix import feature_matrices
 from .features import LineInfo, line_info
 from .model_line import load_model, predict
 from .rules import Rule
@@ -94,21 +94,61 @@ def classify_lines(
     ``site_boilerplate`` holds the normalised lines learned to repeat across this document's site.
     ``line_model``: also apply the learned classifier (trained on raw paragraph-scraper text).
     """
-    from .sitewide import known_keys, line_key
+    return classify_many([lines], config, site_boilerplate=[site_boilerplate], line_model=line_model)[0]
 
-    verdicts: list[Verdict | None] = [None] * len(lines)
+
+def classify_many(
+    docs: Sequence[Sequence[str]],
+    config: Config,
+    *,
+    site_boilerplate: Sequence[frozenset[int] | None],
+    line_model: bool = True,
+) -> list[list[Verdict | None]]:
+    """:func:`classify_lines` of several documents (``site_boilerplate``: one per document); the line
+    model scores all their lines at once. Each document's verdicts are those it gets alone."""
     if not config.remove_boilerplate:
-        return verdicts
+        return [[None] * len(lines) for lines in docs]
     use_model = line_model and config.model_enabled and config.rule_enabled(MODEL_RULE_ID)
     model = load_model(config.model_file) if use_model else None
-    index, rows, infos = feature_matrix(lines) if model is not None else _line_infos(lines)
+    if model is not None:
+        indexes, rows, all_infos, sizes = feature_matrices(docs)
+    else:
+        indexes, all_infos = [], []
+        for lines in docs:
+            index, _, infos = _line_infos(lines)
+            indexes.append(index)
+            all_infos.append(infos)
+    out: list[list[Verdict | None]] = []
+    ruled: list[bool] = []
+    for lines, index, infos, learned in zip(docs, indexes, all_infos, site_boilerplate, strict=True):
+        verdicts = _rule_verdicts(len(lines), index, infos, config, learned)
+        out.append(verdicts)
+        ruled += [verdicts[i] is not None for i in index]
+    if model is None or not ruled:
+        return out
+    threshold = config.model_threshold if config.model_threshold is not None else model.threshold
+    scores = predict(model, rows, ruled, skip_ruled=True, sizes=sizes)
+    at = 0
+    for verdicts, index, infos in zip(out, indexes, all_infos, strict=True):
+        _model_verdicts(verdicts, index, infos, scores[at:at + len(index)], threshold, config)
+        at += len(index)
+    return out
+
+
+def _rule_verdicts(
+    count: int, index: Sequence[int], infos: Sequence[LineInfo], config: Config,
+    site_boilerplate: frozenset[int] | None,
+) -> list[Verdict | None]:
+    """The verdicts of the rule catalogue, the comment section and the site's repeated lines."""
+    from .sitewide import known_keys, line_key
+
+    verdicts: list[Verdict | None] = [None] * count
     prose = [j for j, info in enumerate(infos) if info.prose]
     first, last = (prose[0], prose[-1]) if prose else (len(infos), -1)
     cat = catalogue(config.disabled_rules)
     use_site = bool(site_boilerplate) and config.rule_enabled(SITE_RULE_ID)
     known = (known_keys() or {}) if use_site else {}
     site_words = config.sitewide_max_words
-    ruled: list[bool] = []
     candidates = cat.scan([info.text for info in infos])
     section = section_start(cat, infos, config.section_min_prose_words, candidates)
     for j, (i, info) in enumerate(zip(index, infos, strict=True)):
@@ -126,19 +166,25 @@ def classify_lines(
         if verdict is None and use_site and _site_key(info, line_key, known, site_words) in site_boilerplate:  # type: ignore[operator]
             verdict = Verdict(SITE_RULE_ID, "repeated across documents of this site in the run", edge=True)
         verdicts[i] = verdict
-        ruled.append(verdict is not None)
-    if model is not None and len(rows):
-        threshold = config.model_threshold if config.model_threshold is not None else model.threshold
-        for j, (i, p, hit) in enumerate(zip(index, predict(model, rows, ruled, skip_ruled=True), ruled, strict=True)):
-            if not hit and p < threshold and not (j == 0 and _headline(infos)):
-                verdicts[i] = Verdict(
-                    MODEL_RULE_ID,
-                    "line classifier: reads like page furniture in this position",
-                    risky=p >= config.model_confident_below or infos[j].prose,
-                    score=round(1.0 - p, 4),
-                    edge=not first <= j <= last,
-                )
     return verdicts
+
+
+def _model_verdicts(
+    verdicts: list[Verdict | None], index: Sequence[int], infos: Sequence[LineInfo], scores: Sequence[float],
+    threshold: float, config: Config,
+) -> None:
+    """Add the line model's verdicts (``scores``: per non-blank line) to the lines no rule removed."""
+    prose = [j for j, info in enumerate(infos) if info.prose]
+    first, last = (prose[0], prose[-1]) if prose else (len(infos), -1)
+    for j, (i, p) in enumerate(zip(index, scores, strict=True)):
+        if verdicts[i] is None and p < threshold and not (j == 0 and _headline(infos)):
+            verdicts[i] = Verdict(
+                MODEL_RULE_ID,
+                "line classifier: reads like page furniture in this position",
+                risky=p >= config.model_confident_below or infos[j].prose,
+                score=round(1.0 - p, 4),
+                edge=not first <= j <= last,
+            )
 
 
 _site_keys: dict[str, object] = {}

@@ -5,20 +5,19 @@ same floats, bit for bit (``tests/test_feature_matrix.py`` compares them):
 
 - a line's own features depend on its text alone, so they are remembered per distinct line (site
   furniture repeats across a run's documents); the memory is bounded and emptied when full;
-- the context features are whole-column numpy operations on integers, divided as Python divides
-  (both convert exact integers to doubles and round once); ``log1p`` values come from a table filled
-  with :func:`math.log1p` itself, never from ``np.log1p``.
+- the context features are whole-column numpy operations on integers (:mod:`cleaners.context_columns`);
+- :func:`feature_matrices` stacks several documents' rows, each row the one its document alone gets.
 """
 
 from __future__ import annotations
 
-import math
-import threading
 from collections.abc import Sequence
 
 import numpy as np
 
-from .char_counts import char_counts
+from .char_counts import Counts, char_counts
+from .context_columns import Entry as _Entry
+from .context_columns import context_columns, context_columns_stacked
 from .features import CONTEXT_NAMES, OWN_NAMES, LineInfo
 from .features_fast import line_entry
 
@@ -29,23 +28,24 @@ _MAX_MEMO = 20_000
 _MEMO_MAX_WORDS = 8
 """Only lines up to this many words are remembered: furniture repeats, prose rarely does."""
 
-_Entry = tuple[bytes, bool, LineInfo, bool, str]
-"""own features (packed doubles), any vocabulary hit, line info, comment mark, casefolded text"""
 _memo: dict[str, _Entry] = {}
-_lock = threading.Lock()
-_log1p = np.array([math.log1p(k) for k in range(1024)])
 
 
-def _log1p_of(values: np.ndarray) -> np.ndarray:
-    """``math.log1p`` of non-negative integers, looked up."""
-    global _log1p
-    table = _log1p
-    top = int(values.max(initial=0))
-    if top >= len(table):
-        with _lock:
-            size = max(top + 1, 2 * len(_log1p))
-            _log1p = table = np.array([math.log1p(k) for k in range(size)])
-    return table[values]
+_COUNT_CHARS = 1 << 16
+""":func:`char_counts` runs on about this many characters at a time (its arrays take ~25 bytes per character;
+a batch of documents would otherwise hold ~15 MB for a moment)."""
+
+
+def _char_counts(lines: list[str]) -> list[Counts | None]:
+    """``char_counts(lines)``, in pieces of about :data:`_COUNT_CHARS` characters."""
+    out: list[Counts | None] = []
+    start = size = 0
+    for k, line in enumerate(lines):
+        size += len(line) + 1
+        if size >= _COUNT_CHARS:
+            out += char_counts(lines[start:k + 1])
+            start, size = k + 1, 0
+    return out + char_counts(lines[start:]) if start < len(lines) else out
 
 
 def _entries(texts: list[str]) -> list[_Entry]:
@@ -57,7 +57,7 @@ def _entries(texts: list[str]) -> list[_Entry]:
     if not new:
         return found  # type: ignore[return-value]
     made: dict[str, _Entry] = {}
-    for text, counts in zip(new, char_counts(new), strict=True):
+    for text, counts in zip(new, _char_counts(new), strict=True):
         row, bits, info, mark, key = line_entry(text, counts)
         made[text] = entry = (row, bits != 0, info, mark, key)
         if info.words <= _MEMO_MAX_WORDS:
@@ -72,78 +72,48 @@ def feature_matrix(lines: Sequence[str]) -> tuple[list[int], np.ndarray, list[Li
     stripped = [line.strip() for line in lines]
     index = [i for i, t in enumerate(stripped) if t]
     entries = _entries([stripped[i] for i in index])
-    infos = [e[2] for e in entries]
     n = len(entries)
     out = np.empty((n, WIDTH))
-    if n == 0:
-        return index, out, infos
-    out[:, :_OWN_WIDTH] = np.frombuffer(b"".join([e[0] for e in entries]), dtype=np.float64).reshape(n, _OWN_WIDTH)
-    ctx = out[:, _OWN_WIDTH:]
-    words = np.array([info.words for info in infos], dtype=np.int64)
-    prose = np.array([info.prose for info in infos], dtype=bool)
-    kw_any = np.array([e[1] for e in entries], dtype=bool)
-    prose_at = np.flatnonzero(prose)
-    first, last = (int(prose_at[0]), int(prose_at[-1])) if len(prose_at) else (n, -1)
-    total = int(words.sum()) or 1
-    j = np.arange(n)
-    before = np.cumsum(words) - words
-    # distance to the nearest prose line, both directions (n + steps where there is none on a side)
-    after_prev = j - np.maximum.accumulate(np.where(prose, j, -n - 1))
-    to_next = np.minimum.accumulate(np.where(prose, j, 2 * n)[::-1])[::-1] - j
-    dist = np.minimum(after_prev, to_next)
-    # runs of consecutive non-prose lines: each such line gets its run's length, prose lines 0
-    edges = np.flatnonzero(np.diff(np.concatenate(([True], prose, [True])).astype(np.int8)))
-    run = np.zeros(n, dtype=np.int64)
-    starts, stops = edges[0::2], edges[1::2]  # alternate: a run starts after a prose line, stops before one
-    run[~prose] = np.repeat(stops - starts, stops - starts)
-    log_run = _log1p_of(run)
-    log_words = _log1p_of(words)
-    prose_sum = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(prose, out=prose_sum[1:])
-    kw_sum = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(kw_any, out=kw_sum[1:])
-    lo, hi = np.maximum(0, j - 3), np.minimum(n, j + 4)
-    head, tail = j < first, j > last
-    span = ~head & ~tail
-    short = words <= 8
-    near = kw_sum[np.minimum(n, j + 3)] - kw_sum[np.maximum(0, j - 2)] - kw_any > 0
-    marks = np.array([e[3] for e in entries], dtype=bool)
-    first_mark = int(np.argmax(marks)) if marks.any() else n
-    seen: set[str] = set()
-    repeated = []
-    for e in entries:
-        repeated.append(e[4] in seen)
-        seen.add(e[4])
-    ctx[:, 0] = j / n
-    ctx[:, 1] = before / total
-    ctx[:, 2] = (total - before - words) / total
-    ctx[:, 3] = head
-    ctx[:, 4] = tail
-    ctx[:, 5] = span
-    ctx[:, 6] = _log1p_of(dist)
-    ctx[0, 7] = 0.0
-    ctx[1:, 7] = prose[:-1]
-    ctx[-1, 8] = 0.0
-    ctx[:-1, 8] = prose[1:]
-    ctx[0, 9] = 0.0
-    ctx[1:, 9] = log_words[:-1]
-    ctx[-1, 10] = 0.0
-    ctx[:-1, 10] = log_words[1:]
-    ctx[:, 11] = (prose_sum[hi] - prose_sum[lo] - prose) / np.maximum(1, hi - lo - 1)
-    ctx[:, 12] = j == 0
-    ctx[:, 13] = repeated
-    ctx[:, 14] = math.log1p(total)
-    ctx[:, 15] = log_run
-    ctx[:, 16] = near
-    ctx[:, 17] = head & short
-    ctx[:, 18] = tail & short
-    ctx[:, 19] = span & short
-    ctx[:, 20] = tail & kw_any
-    ctx[:, 21] = head & kw_any
-    ctx[:, 22] = span & kw_any
-    ctx[:, 23] = np.where(short, log_run, 0.0)
-    ctx[:, 24] = marks
-    ctx[:, 25] = j > first_mark
-    ctx[:, 26] = len(prose_at) / n
-    ctx[:, 27] = int(short.sum()) / n
-    return index, out, infos
+    if n:
+        out[:, :_OWN_WIDTH] = np.frombuffer(b"".join([e[0] for e in entries]), dtype=np.float64).reshape(n, _OWN_WIDTH)
+        context_columns(out[:, _OWN_WIDTH:], entries)
+    return index, out, [e[2] for e in entries]
+
+
+def feature_matrices(
+    docs: Sequence[Sequence[str]],
+) -> tuple[list[list[int]], np.ndarray, list[list[LineInfo]], list[int]]:
+    """:func:`feature_matrix` of several documents at once: per document its index and line infos, the
+    rows of all documents stacked in one array (document ``d`` has ``sizes[d]`` rows), and ``sizes``.
+
+    Every row equals the one ``feature_matrix(doc)`` alone computes: the context columns are the same
+    integer operations, taken within each document (positions are global, bounds per document)."""
+    if len(docs) == 1:
+        index, out, infos_one = feature_matrix(docs[0])
+        return [index], out, [infos_one], [len(index)]
+    indexes: list[list[int]] = []
+    texts: list[str] = []
+    sizes: list[int] = []
+    for lines in docs:
+        stripped = [line.strip() for line in lines]
+        index = [i for i, t in enumerate(stripped) if t]
+        indexes.append(index)
+        texts += [stripped[i] for i in index]
+        sizes.append(len(index))
+    entries = _entries(texts)
+    flat = [e[2] for e in entries]
+    infos: list[list[LineInfo]] = []
+    at = 0
+    for size in sizes:
+        infos.append(flat[at:at + size])
+        at += size
+    total_rows = len(entries)
+    out = np.empty((total_rows, WIDTH))
+    if total_rows:
+        out[:, :_OWN_WIDTH] = np.frombuffer(
+            b"".join([e[0] for e in entries]), dtype=np.float64).reshape(total_rows, _OWN_WIDTH)
+        if sum(1 for size in sizes if size) == 1:
+            context_columns(out[:, _OWN_WIDTH:], entries)
+        else:
+            context_columns_stacked(out[:, _OWN_WIDTH:], entries, sizes)
+    return indexes, out, infos, sizes

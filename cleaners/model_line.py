@@ -60,8 +60,7 @@ class Linear:
         # the clamp (fmin/fmax: a NaN becomes 30.0, as min(30.0, nan) does), negation, 1 + e and 1 / (...)
         # are exact IEEE operations in numpy as in Python; only exp comes from math (numpy's may differ)
         neg = np.negative(np.fmax(np.fmin(z, 30.0), -30.0))
-        exp = math.exp
-        e = np.array([exp(v) for v in neg.tolist()])
+        e = np.array(list(map(math.exp, neg.tolist())))
         return (1.0 / (1.0 + e)).tolist()
 
     @cached_property
@@ -86,8 +85,7 @@ def _logit(p: float) -> float:
 def _logits(p: np.ndarray) -> list[float]:
     """``[_logit(x) for x in p]``: the clamp and ``p / (1 - p)`` are exact in numpy, ``log`` from math."""
     q = np.minimum(np.maximum(p, 1e-4), 1 - 1e-4)
-    log = math.log
-    return [log(v) for v in (q / (1 - q)).tolist()]
+    return list(map(math.log, (q / (1 - q)).tolist()))
 
 
 def stage2_rows(
@@ -139,14 +137,59 @@ def _stage2_matrix(rows: np.ndarray, p1: Sequence[float], ruled: Sequence[bool])
     return out
 
 
+def _stage2_stacked(rows: np.ndarray, p1: Sequence[float], ruled: Sequence[bool], sizes: Sequence[int]) -> np.ndarray:
+    """:func:`_stage2_matrix` of several documents' rows stacked (``sizes[d]`` rows each, none 0):
+    neighbours are taken within each document, so every row equals the one its document alone gives
+    (the same terms added in the same order; ~25 more NumPy calls than one document's)."""
+    total_rows = len(rows)
+    size = np.array(sizes, dtype=np.int64)
+    doc_start = np.zeros(len(size), dtype=np.int64)
+    np.cumsum(size[:-1], out=doc_start[1:])
+    doc_of = np.repeat(np.arange(len(size)), size)
+    n = size[doc_of]
+    j = np.arange(total_rows) - doc_start[doc_of]
+    p = np.asarray(p1, dtype=np.float64)
+    r = np.asarray(ruled, dtype=np.int64)
+    out = np.empty((total_rows, rows.shape[1] + len(STAGE2_NAMES)))
+    out[:, : rows.shape[1]] = rows
+    extra = out[:, rows.shape[1]:]
+    extra[:, 0] = _logits(p)
+
+    def near(values: np.ndarray, k: int, fill: float) -> np.ndarray:
+        """The neighbour at offset ``k`` of each row; ``fill`` where it lies outside the row's document."""
+        pad = np.full(total_rows + 6, fill, dtype=values.dtype)
+        pad[3:-3] = values
+        return np.where((j + k >= 0) & (j + k < n), pad[3 + k: 3 + k + total_rows], fill)
+
+    prev, nxt = near(p, -1, 0.0), near(p, 1, 0.0)
+    single = n == 1
+    extra[:, 1] = np.where(j == 0, 0.5, prev)
+    extra[:, 2] = np.where(j == n - 1, 0.5, nxt)
+    # window j-2..j+2 without j, summed in index order; absent neighbours add 0.0
+    total = ((near(p, -2, 0.0) + prev) + nxt) + near(p, 2, 0.0)
+    count = np.minimum(n, j + 3) - np.maximum(0, j - 2) - 1
+    inf = np.inf
+    low = np.minimum(np.minimum(near(p, -2, inf), near(p, -1, inf)), np.minimum(near(p, 1, inf), near(p, 2, inf)))
+    extra[:, 3] = np.where(single, 0.5, total / np.maximum(count, 1))
+    extra[:, 4] = np.where(single, 0.5, low)
+    r_prev, r_next = near(r, -1, 0), near(r, 1, 0)
+    extra[:, 5] = r_prev
+    extra[:, 6] = r_next
+    hits = near(r, -3, 0) + near(r, -2, 0) + r_prev + r_next + near(r, 2, 0) + near(r, 3, 0)
+    rcount = np.minimum(n, j + 4) - np.maximum(0, j - 3) - 1
+    extra[:, 7] = hits / np.maximum(rcount, 1)
+    return out
+
+
 def predict(
     model: LineModel, rows: Sequence[Sequence[float]] | np.ndarray, ruled: Sequence[bool], *,
-    skip_ruled: bool = False,
+    skip_ruled: bool = False, sizes: Sequence[int] | None = None,
 ) -> list[float]:
     """Probability of being content, per feature row.
 
     ``skip_ruled``: lines a rule already removed get 0.0 without a stage-2 score (stage 1 still runs
-    on them, their neighbours need it).
+    on them, their neighbours need it). ``sizes``: the rows are several documents stacked (see
+    :func:`cleaners.feature_matrix.feature_matrices`); each row scores as in its document alone.
     """
     width = len(model.stage1.weights)
     if not isinstance(rows, np.ndarray) and any(len(r) != width for r in rows):
@@ -154,8 +197,15 @@ def predict(
     matrix = np.asarray(rows, dtype=np.float64).reshape(len(rows), width)
     if not len(matrix):
         return []
+    if sizes is not None:
+        sizes = [s for s in sizes if s]
+        if sum(sizes) != len(matrix):
+            raise ValueError("sizes must add up to the number of rows")
     p1 = model.stage1.scores(matrix)
-    s2 = model.stage2.scores(_stage2_matrix(matrix, p1, ruled))
+    if sizes is not None and len(sizes) > 1:
+        s2 = model.stage2.scores(_stage2_stacked(matrix, p1, ruled, sizes))
+    else:
+        s2 = model.stage2.scores(_stage2_matrix(matrix, p1, ruled))
     return [0.0 if skip_ruled and hit else p for p, hit in zip(s2, ruled, strict=True)]
 
 

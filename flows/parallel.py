@@ -53,7 +53,7 @@ import numpy as np
 import cleaners
 from cleaners import CleanResult, Config, Document, SiteLineStats
 from cleaners import dedup as dd
-from cleaners.batch import clean_document, plain_text
+from cleaners.batch import clean_batch, plain_text
 from cleaners.repair_memo import recall, remember, remembering
 from cleaners.sitewide import LineKey, add_samples, remembering_keys
 
@@ -227,7 +227,7 @@ def clean_here(
             for doc in docs:
                 if doc.html is None and (text := plain_text(doc, config)) is not None:
                     add_samples(samples, doc.url, text, config, learned)
-        results = [clean_document(doc, config, learned) for doc in docs]  # clean_documents(stats=stats)
+        results = clean_batch(docs, config, learned)  # clean_documents(stats=stats)
     keys = [dd.keys(r.text, dedup) if dedup is not None and r.rejected is None else None for r in results]
     return Cleaned(results, keys, samples)
 

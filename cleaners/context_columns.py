@@ -1,0 +1,217 @@
+"""The context columns of :func:`cleaners.feature_matrix.feature_matrix`: integer column operations.
+
+Divided as Python divides (both convert exact integers to doubles and round once); ``log1p`` values come
+from a table filled with :func:`math.log1p` itself, never from ``np.log1p``. ``context_columns`` takes one
+document's rows, ``context_columns_stacked`` several documents' rows stacked (the same floats per row:
+positions are global, every bound is taken within the row's document; ~40 more NumPy calls, so a lone
+document takes the first).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+
+from .features import LineInfo
+
+Entry = tuple[bytes, bool, LineInfo, bool, str]
+"""A line's own features (packed doubles), any vocabulary hit, line info, comment mark, casefolded text."""
+_lock = threading.Lock()
+_log1p = np.array([math.log1p(k) for k in range(1024)])
+
+
+def _log1p_of(values: np.ndarray) -> np.ndarray:
+    """``math.log1p`` of non-negative integers, looked up."""
+    global _log1p
+    table = _log1p
+    top = int(values.max(initial=0))
+    if top >= len(table):
+        with _lock:
+            size = max(top + 1, 2 * len(_log1p))
+            _log1p = table = np.array([math.log1p(k) for k in range(size)])
+    return table[values]
+
+
+def context_columns(ctx: np.ndarray, entries: list[Entry]) -> None:
+    """The context columns of one document's rows (:func:`context_columns_stacked` gives the same floats
+    with ~40 more NumPy calls, which a lone document would pay for nothing)."""
+    infos = [e[2] for e in entries]
+    n = len(entries)
+    words = np.array([info.words for info in infos], dtype=np.int64)
+    prose = np.array([info.prose for info in infos], dtype=bool)
+    kw_any = np.array([e[1] for e in entries], dtype=bool)
+    prose_at = np.flatnonzero(prose)
+    first, last = (int(prose_at[0]), int(prose_at[-1])) if len(prose_at) else (n, -1)
+    total = int(words.sum()) or 1
+    j = np.arange(n)
+    before = np.cumsum(words) - words
+    # distance to the nearest prose line, both directions (n + steps where there is none on a side)
+    after_prev = j - np.maximum.accumulate(np.where(prose, j, -n - 1))
+    to_next = np.minimum.accumulate(np.where(prose, j, 2 * n)[::-1])[::-1] - j
+    dist = np.minimum(after_prev, to_next)
+    # runs of consecutive non-prose lines: each such line gets its run's length, prose lines 0
+    edges = np.flatnonzero(np.diff(np.concatenate(([True], prose, [True])).astype(np.int8)))
+    run = np.zeros(n, dtype=np.int64)
+    starts, stops = edges[0::2], edges[1::2]  # alternate: a run starts after a prose line, stops before one
+    run[~prose] = np.repeat(stops - starts, stops - starts)
+    log_run = _log1p_of(run)
+    log_words = _log1p_of(words)
+    prose_sum = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(prose, out=prose_sum[1:])
+    kw_sum = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(kw_any, out=kw_sum[1:])
+    lo, hi = np.maximum(0, j - 3), np.minimum(n, j + 4)
+    head, tail = j < first, j > last
+    span = ~head & ~tail
+    short = words <= 8
+    near = kw_sum[np.minimum(n, j + 3)] - kw_sum[np.maximum(0, j - 2)] - kw_any > 0
+    marks = np.array([e[3] for e in entries], dtype=bool)
+    first_mark = int(np.argmax(marks)) if marks.any() else n
+    seen: set[str] = set()
+    repeated = []
+    for e in entries:
+        repeated.append(e[4] in seen)
+        seen.add(e[4])
+    ctx[:, 0] = j / n
+    ctx[:, 1] = before / total
+    ctx[:, 2] = (total - before - words) / total
+    ctx[:, 3] = head
+    ctx[:, 4] = tail
+    ctx[:, 5] = span
+    ctx[:, 6] = _log1p_of(dist)
+    ctx[0, 7] = 0.0
+    ctx[1:, 7] = prose[:-1]
+    ctx[-1, 8] = 0.0
+    ctx[:-1, 8] = prose[1:]
+    ctx[0, 9] = 0.0
+    ctx[1:, 9] = log_words[:-1]
+    ctx[-1, 10] = 0.0
+    ctx[:-1, 10] = log_words[1:]
+    ctx[:, 11] = (prose_sum[hi] - prose_sum[lo] - prose) / np.maximum(1, hi - lo - 1)
+    ctx[:, 12] = j == 0
+    ctx[:, 13] = repeated
+    ctx[:, 14] = math.log1p(total)
+    ctx[:, 15] = log_run
+    ctx[:, 16] = near
+    ctx[:, 17] = head & short
+    ctx[:, 18] = tail & short
+    ctx[:, 19] = span & short
+    ctx[:, 20] = tail & kw_any
+    ctx[:, 21] = head & kw_any
+    ctx[:, 22] = span & kw_any
+    ctx[:, 23] = np.where(short, log_run, 0.0)
+    ctx[:, 24] = marks
+    ctx[:, 25] = j > first_mark
+    ctx[:, 26] = len(prose_at) / n
+    ctx[:, 27] = int(short.sum()) / n
+
+
+def context_columns_stacked(ctx: np.ndarray, entries: list[Entry], sizes: list[int]) -> None:
+    """The context columns of stacked documents (none empty here: empty ones have no rows)."""
+    size = np.array([s for s in sizes if s], dtype=np.int64)
+    docs = len(size)
+    doc_start = np.zeros(docs, dtype=np.int64)
+    np.cumsum(size[:-1], out=doc_start[1:])
+    doc_of = np.repeat(np.arange(docs), size)
+    n_total = len(entries)
+    g = np.arange(n_total)  # global position
+    s = doc_start[doc_of]  # the row's document starts here
+    n = size[doc_of]
+    j = g - s  # position in its document
+    e_ = s + n  # its document ends before here
+    words = np.array([e[2].words for e in entries], dtype=np.int64)
+    prose = np.array([e[2].prose for e in entries], dtype=bool)
+    kw_any = np.array([e[1] for e in entries], dtype=bool)
+    marks = np.array([e[3] for e in entries], dtype=bool)
+    prose_at = np.flatnonzero(prose)
+    # first and last prose line of each document (n and -1 where there is none)
+    lo_p = np.searchsorted(prose_at, doc_start)
+    hi_p = np.searchsorted(prose_at, doc_start + size)
+    has = hi_p > lo_p
+    first_d = np.where(has, prose_at[np.minimum(lo_p, len(prose_at) - 1)] - doc_start if len(prose_at) else 0, size)
+    last_d = np.where(has, prose_at[np.maximum(hi_p - 1, 0)] - doc_start if len(prose_at) else 0, -1)
+    first, last = first_d[doc_of], last_d[doc_of]
+    word_sum = np.zeros(n_total + 1, dtype=np.int64)
+    np.cumsum(words, out=word_sum[1:])
+    total_d = word_sum[doc_start + size] - word_sum[doc_start]
+    total_d[total_d == 0] = 1
+    total = total_d[doc_of]
+    before = word_sum[g] - word_sum[s]
+    # distance to the nearest prose line, both directions (n + steps where there is none on a side); each
+    # document's keys are shifted above the previous ones' so that accumulations never cross documents
+    shift = doc_of * (4 * n_total + 4)
+    after_prev = g - (np.maximum.accumulate(np.where(prose, g, s - n - 1) + shift) - shift)
+    to_next = (np.minimum.accumulate((np.where(prose, g, s + 2 * n) + shift)[::-1])[::-1] - shift) - g
+    dist = np.minimum(after_prev, to_next)
+    # runs of consecutive non-prose lines: each such line gets its run's length, prose lines 0; a prose
+    # line stands before each document and after the last, so runs never cross documents
+    fenced = np.ones(n_total + docs + 1, dtype=bool)
+    fenced[g + doc_of + 1] = prose
+    edges = np.flatnonzero(np.diff(fenced.astype(np.int8)))
+    run = np.zeros(n_total, dtype=np.int64)
+    starts, stops = edges[0::2], edges[1::2]  # alternate: a run starts after a prose line, stops before one
+    run[~prose] = np.repeat(stops - starts, stops - starts)
+    log_run = _log1p_of(run)
+    log_words = _log1p_of(words)
+    prose_sum = np.zeros(n_total + 1, dtype=np.int64)
+    np.cumsum(prose, out=prose_sum[1:])
+    kw_sum = np.zeros(n_total + 1, dtype=np.int64)
+    np.cumsum(kw_any, out=kw_sum[1:])
+    lo, hi = np.maximum(s, g - 3), np.minimum(e_, g + 4)
+    head, tail = j < first, j > last
+    span = ~head & ~tail
+    short = words <= 8
+    near = kw_sum[np.minimum(e_, g + 3)] - kw_sum[np.maximum(s, g - 2)] - kw_any > 0
+    mark_at = np.flatnonzero(marks)
+    lo_m = np.searchsorted(mark_at, doc_start)
+    has_m = np.searchsorted(mark_at, doc_start + size) > lo_m
+    first_mark = np.where(has_m, mark_at[np.minimum(lo_m, len(mark_at) - 1)] - doc_start if len(mark_at) else 0,
+                          size)[doc_of]
+    repeated = []
+    d_end = 0
+    seen: set[str] = set()
+    for k, e in enumerate(entries):
+        if k == d_end:  # a new document
+            seen = set()
+            d_end = k + int(size[doc_of[k]])
+        repeated.append(e[4] in seen)
+        seen.add(e[4])
+    is_start = j == 0
+    is_end = j == n - 1
+    ctx[:, 0] = j / n
+    ctx[:, 1] = before / total
+    ctx[:, 2] = (total - before - words) / total
+    ctx[:, 3] = head
+    ctx[:, 4] = tail
+    ctx[:, 5] = span
+    ctx[:, 6] = _log1p_of(dist)
+    ctx[1:, 7] = prose[:-1]
+    ctx[:-1, 8] = prose[1:]
+    ctx[1:, 9] = log_words[:-1]
+    ctx[:-1, 10] = log_words[1:]
+    ctx[is_start, 7] = 0.0
+    ctx[is_end, 8] = 0.0
+    ctx[is_start, 9] = 0.0
+    ctx[is_end, 10] = 0.0
+    ctx[:, 11] = (prose_sum[hi] - prose_sum[lo] - prose) / np.maximum(1, hi - lo - 1)
+    ctx[:, 12] = is_start
+    ctx[:, 13] = repeated
+    ctx[:, 14] = np.array([math.log1p(t) for t in total_d.tolist()])[doc_of]
+    ctx[:, 15] = log_run
+    ctx[:, 16] = near
+    ctx[:, 17] = head & short
+    ctx[:, 18] = tail & short
+    ctx[:, 19] = span & short
+    ctx[:, 20] = tail & kw_any
+    ctx[:, 21] = head & kw_any
+    ctx[:, 22] = span & kw_any
+    ctx[:, 23] = np.where(short, log_run, 0.0)
+    ctx[:, 24] = marks
+    ctx[:, 25] = j > first_mark
+    prose_count = prose_sum[doc_start + size] - prose_sum[doc_start]
+    ctx[:, 26] = (prose_count / size)[doc_of]
+    short_sum = np.zeros(n_total + 1, dtype=np.int64)
+    np.cumsum(short, out=short_sum[1:])
+    ctx[:, 27] = ((short_sum[doc_start + size] - short_sum[doc_start]) / size)[doc_of]
