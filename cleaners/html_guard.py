@@ -12,31 +12,36 @@ import re
 
 MAX_ATTRIBUTES = 1_000
 _LONG_TAG = re.compile(r"<([a-zA-Z][\w:-]*)([^<>]{4000,})>")
-"""A start tag of 4,000+ characters (1,000 attributes need at least that many). Each scan stops at the
-next ``<`` or ``>``, so the search is linear in the page, but it costs ~1.5 ms on a 180 kB page: it only
-runs when a cheaper test (:func:`_has_long_tag`, ~0.3 ms) finds a candidate."""
+"""A start tag of 4,000+ characters (1,000 attributes need at least that many): the definition."""
+_TAG_BEFORE_END = re.compile(r"<([a-zA-Z][\w:-]*)([^<>]{4000,})")
+"""``_LONG_TAG`` without its ``>``, matched against the text between two ``>``."""
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 
 
-def _has_long_tag(html: str) -> bool:
-    """True whenever ``_LONG_TAG`` can match: some ``<`` is followed by 4,000+ characters before a ``>``."""
-    for piece in html.split(">"):
-        if len(piece) > 4000 and (start := piece.rfind("<")) >= 0 and len(piece) - start > 4000:
-            return True
-    return False
+def _may_have_long_tag(html: str) -> bool:
+    """False only if no 4,000 consecutive characters lack a ``>``: such a run would contain one of the
+    aligned 2,000-character blocks checked here in full (~4 µs for a 180 kB page, without copies)."""
+    find = html.find
+    return any(find(">", at, at + 2000) < 0 for at in range(0, len(html) - 1999, 2000))
 
 
 def drop_absurd_attributes(html: str) -> tuple[str, int]:
-    """The page with the attributes of tags that have more than MAX_ATTRIBUTES removed, and how many tags."""
-    if not _has_long_tag(html):
+    """The page with the attributes of tags that have more than MAX_ATTRIBUTES removed, and how many tags.
+
+    Same as ``_LONG_TAG.sub`` keeping the tag name (tests/test_html.py compares them), without running the
+    pattern over the whole page: a match ends at a ``>`` and starts at the last ``<`` before it, so only
+    pieces between two ``>`` longer than 4,000 characters are matched (~0.2 ms for a 180 kB page instead of
+    ~1.5 ms for the page-wide search on pages with long scripts)."""
+    if not _may_have_long_tag(html):
         return html, 0
+    pieces = html.split(">")
     dropped = 0
-
-    def shorten(match: re.Match[str]) -> str:
-        nonlocal dropped
-        if len(_QUOTED.sub(" ", match.group(2)).split()) <= MAX_ATTRIBUTES:
-            return match.group(0)
-        dropped += 1
-        return f"<{match.group(1)}>"
-
-    return _LONG_TAG.sub(shorten, html), dropped
+    for k in range(len(pieces) - 1):  # the last piece is not followed by a ">"
+        piece = pieces[k]
+        if len(piece) <= 4000 or (start := piece.rfind("<")) < 0 or len(piece) - start <= 4000:
+            continue
+        match = _TAG_BEFORE_END.fullmatch(piece, start)
+        if match is not None and len(_QUOTED.sub(" ", match.group(2)).split()) > MAX_ATTRIBUTES:
+            pieces[k] = f"{piece[:start]}<{match.group(1)}"
+            dropped += 1
+    return (">".join(pieces), dropped) if dropped else (html, 0)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 
 from cleaners import Config, Document, clean_document, clean_html, is_failure
 from cleaners.html import MAX_ELEMENTS, clean_extracted, html_removals
-from cleaners.html_guard import _LONG_TAG, MAX_ATTRIBUTES, _has_long_tag, drop_absurd_attributes
+from cleaners.html_guard import _LONG_TAG, _QUOTED, MAX_ATTRIBUTES, _may_have_long_tag, drop_absurd_attributes
 
 BODY = [
     "The city council voted on Tuesday to extend library opening hours across all twelve districts, "
@@ -162,12 +163,40 @@ def test_attributes_of_an_absurd_tag_are_dropped_before_parsing() -> None:
     assert drop_absurd_attributes(with_tag(MAX_ATTRIBUTES // 2)) == (with_tag(MAX_ATTRIBUTES // 2), 0)
 
 
-def test_quick_long_tag_test_never_misses_one() -> None:
+def _drop_absurd_reference(html: str) -> tuple[str, int]:
+    """The definition: ``_LONG_TAG`` searched over the whole page (the first implementation)."""
+    dropped = 0
+
+    def shorten(match: re.Match[str]) -> str:
+        nonlocal dropped
+        if len(_QUOTED.sub(" ", match.group(2)).split()) <= MAX_ATTRIBUTES:
+            return match.group(0)
+        dropped += 1
+        return f"<{match.group(1)}>"
+
+    return _LONG_TAG.sub(shorten, html), dropped
+
+
+def test_dropping_absurd_attributes_equals_the_page_wide_pattern() -> None:
     rng = random.Random(5)
-    found = 0
-    for _ in range(300):
-        text = "".join(rng.choice(["<", ">", "p", " ", "a=1", "x" * rng.randint(1, 3000)]) for _ in range(12))
-        if _LONG_TAG.search(text):
-            found += 1
-            assert _has_long_tag(text), text[:80]
-    assert found >= 3  # the generated texts do contain long tags
+    many = " ".join(f"a{i}=1" for i in range(MAX_ATTRIBUTES + 1))
+    found = changed = 0
+    for _ in range(600):
+        parts = ["<", ">", "p", " ", "a=1", "<div ", "<x:y-z ", "é", many, "'q>r'", "x" * rng.randint(1, 3000)]
+        text = "".join(rng.choice(parts) for _ in range(12))
+        expected = _drop_absurd_reference(text)
+        assert drop_absurd_attributes(text) == expected, text[:80]
+        found += _LONG_TAG.search(text) is not None
+        changed += expected[1] > 0
+    assert found >= 20 and changed >= 10  # the generated texts do contain long tags, some with too many attributes
+
+
+def test_block_precheck_finds_every_run_of_4000_characters_without_a_tag_end() -> None:
+    """``_may_have_long_tag`` may say yes wrongly, never no wrongly: a run of 4,000 characters without ``>``
+    is seen wherever it starts (every offset modulo the 2,000-character blocks) and however long the page."""
+    for start in range(0, 4200, 37):
+        for tail in (0, 1, 1999, 2000, 2001):
+            text = ">" * start + "x" * 4000 + ">" * tail
+            assert _may_have_long_tag(text), (start, tail)
+            assert drop_absurd_attributes("<div" + text) == _drop_absurd_reference("<div" + text)
+    assert not _may_have_long_tag("<p>" + "<b>word</b> " * 20_000 + "</p>")  # an ordinary page: no full check
