@@ -261,10 +261,12 @@ def _ready() -> None:
 
 
 def _fork_is_safe() -> bool:
-    """Whether workers may be forked from this process: no other Python thread runs (a lock another
-    thread holds at the fork stays held forever in the child; Prefect runs an event loop thread) and
-    Prefect is not imported (a forked worker keeps what its parent had in memory, which must be little)."""
-    return ("fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    """Whether workers may be forked from this process: on Linux (macOS system libraries are not
+    fork-safe, which is why Python spawns there by default), no other Python thread runs (a lock another
+    thread holds at the fork stays held forever in the child; Prefect runs an event loop thread; NumPy's
+    OpenBLAS threads register fork handlers) and Prefect is not imported (a forked worker keeps what its
+    parent had in memory, which must be little)."""
+    return (sys.platform.startswith("linux") and threading.active_count() == 1
             and "prefect" not in sys.modules)
 
 
