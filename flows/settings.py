@@ -29,7 +29,7 @@ class RunSettings:
     batch_size: int = 500
     """Documents per task. Tasks cost ~12 ms each in Prefect, so batches must be large."""
     max_workers: int = parallel.WORKERS
-    """Worker processes that clean (each takes a batch in chunks of `parallel.STAGE_CHUNK` documents)."""
+    """Worker processes that clean; they share each batch in chunks of ``parallel.STAGE_CHUNK`` documents."""
     run_id: str = field(default_factory=new_run_id)
     s3: S3Options = field(default_factory=S3Options)
     fields: FieldMap = field(default_factory=FieldMap)
