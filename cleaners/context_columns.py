@@ -64,7 +64,6 @@ def context_columns(ctx: np.ndarray, entries: list[Entry]) -> None:
     np.cumsum(kw_any, out=kw_sum[1:])
     lo, hi = np.maximum(0, j - 3), np.minimum(n, j + 4)
     head, tail = j < first, j > last
-    span = ~head & ~tail
     short = words <= 8
     near = kw_sum[np.minimum(n, j + 3)] - kw_sum[np.maximum(0, j - 2)] - kw_any > 0
     marks = np.array([e[3] for e in entries], dtype=bool)
@@ -74,13 +73,9 @@ def context_columns(ctx: np.ndarray, entries: list[Entry]) -> None:
     for e in entries:
         repeated.append(e[4] in seen)
         seen.add(e[4])
-    ctx[:, 0] = j / n
-    ctx[:, 1] = before / total
-    ctx[:, 2] = (total - before - words) / total
-    ctx[:, 3] = head
-    ctx[:, 4] = tail
-    ctx[:, 5] = span
-    ctx[:, 6] = _log1p_of(dist)
+    _shared_columns(ctx, j, n, before, words, total, head, tail, _log1p_of(dist),
+                    (prose_sum[hi] - prose_sum[lo] - prose) / np.maximum(1, hi - lo - 1), repeated, log_run,
+                    near, short, kw_any, marks, first_mark)
     ctx[0, 7] = 0.0
     ctx[1:, 7] = prose[:-1]
     ctx[-1, 8] = 0.0
@@ -89,10 +84,31 @@ def context_columns(ctx: np.ndarray, entries: list[Entry]) -> None:
     ctx[1:, 9] = log_words[:-1]
     ctx[-1, 10] = 0.0
     ctx[:-1, 10] = log_words[1:]
-    ctx[:, 11] = (prose_sum[hi] - prose_sum[lo] - prose) / np.maximum(1, hi - lo - 1)
+    ctx[:, 14] = math.log1p(total)
+    ctx[:, 26] = len(prose_at) / n
+    ctx[:, 27] = int(short.sum()) / n
+
+
+def _shared_columns(
+    ctx: np.ndarray, j: np.ndarray, n: np.ndarray | int, before: np.ndarray, words: np.ndarray,
+    total: np.ndarray | int, head: np.ndarray, tail: np.ndarray, log_dist: np.ndarray, prose_near: np.ndarray,
+    repeated: list[bool], log_run: np.ndarray, near: np.ndarray, short: np.ndarray, kw_any: np.ndarray,
+    marks: np.ndarray, first_mark: np.ndarray | int,
+) -> None:
+    """The columns both layouts compute with the same operations from per-row values (``n``, ``total``,
+    ``first_mark``: the row's document's, a number for one document); columns 7-10, 14, 26 and 27 are
+    the caller's."""
+    span = ~head & ~tail
+    ctx[:, 0] = j / n
+    ctx[:, 1] = before / total
+    ctx[:, 2] = (total - before - words) / total
+    ctx[:, 3] = head
+    ctx[:, 4] = tail
+    ctx[:, 5] = span
+    ctx[:, 6] = log_dist
+    ctx[:, 11] = prose_near
     ctx[:, 12] = j == 0
     ctx[:, 13] = repeated
-    ctx[:, 14] = math.log1p(total)
     ctx[:, 15] = log_run
     ctx[:, 16] = near
     ctx[:, 17] = head & short
@@ -104,8 +120,6 @@ def context_columns(ctx: np.ndarray, entries: list[Entry]) -> None:
     ctx[:, 23] = np.where(short, log_run, 0.0)
     ctx[:, 24] = marks
     ctx[:, 25] = j > first_mark
-    ctx[:, 26] = len(prose_at) / n
-    ctx[:, 27] = int(short.sum()) / n
 
 
 def context_columns_stacked(ctx: np.ndarray, entries: list[Entry], sizes: list[int]) -> None:
@@ -161,7 +175,6 @@ def context_columns_stacked(ctx: np.ndarray, entries: list[Entry], sizes: list[i
     np.cumsum(kw_any, out=kw_sum[1:])
     lo, hi = np.maximum(s, g - 3), np.minimum(e_, g + 4)
     head, tail = j < first, j > last
-    span = ~head & ~tail
     short = words <= 8
     near = kw_sum[np.minimum(e_, g + 3)] - kw_sum[np.maximum(s, g - 2)] - kw_any > 0
     mark_at = np.flatnonzero(marks)
@@ -178,15 +191,10 @@ def context_columns_stacked(ctx: np.ndarray, entries: list[Entry], sizes: list[i
             d_end = k + int(size[doc_of[k]])
         repeated.append(e[4] in seen)
         seen.add(e[4])
-    is_start = j == 0
-    is_end = j == n - 1
-    ctx[:, 0] = j / n
-    ctx[:, 1] = before / total
-    ctx[:, 2] = (total - before - words) / total
-    ctx[:, 3] = head
-    ctx[:, 4] = tail
-    ctx[:, 5] = span
-    ctx[:, 6] = _log1p_of(dist)
+    _shared_columns(ctx, j, n, before, words, total, head, tail, _log1p_of(dist),
+                    (prose_sum[hi] - prose_sum[lo] - prose) / np.maximum(1, hi - lo - 1), repeated, log_run,
+                    near, short, kw_any, marks, first_mark)
+    is_start, is_end = j == 0, j == n - 1
     ctx[1:, 7] = prose[:-1]
     ctx[:-1, 8] = prose[1:]
     ctx[1:, 9] = log_words[:-1]
@@ -195,21 +203,7 @@ def context_columns_stacked(ctx: np.ndarray, entries: list[Entry], sizes: list[i
     ctx[is_end, 8] = 0.0
     ctx[is_start, 9] = 0.0
     ctx[is_end, 10] = 0.0
-    ctx[:, 11] = (prose_sum[hi] - prose_sum[lo] - prose) / np.maximum(1, hi - lo - 1)
-    ctx[:, 12] = is_start
-    ctx[:, 13] = repeated
     ctx[:, 14] = np.array([math.log1p(t) for t in total_d.tolist()])[doc_of]
-    ctx[:, 15] = log_run
-    ctx[:, 16] = near
-    ctx[:, 17] = head & short
-    ctx[:, 18] = tail & short
-    ctx[:, 19] = span & short
-    ctx[:, 20] = tail & kw_any
-    ctx[:, 21] = head & kw_any
-    ctx[:, 22] = span & kw_any
-    ctx[:, 23] = np.where(short, log_run, 0.0)
-    ctx[:, 24] = marks
-    ctx[:, 25] = j > first_mark
     prose_count = prose_sum[doc_start + size] - prose_sum[doc_start]
     ctx[:, 26] = (prose_count / size)[doc_of]
     short_sum = np.zeros(n_total + 1, dtype=np.int64)
