@@ -18,11 +18,22 @@ BATCH_DOCS = 32
 held ~9 MB more at its peak."""
 
 
+def _input_text(doc: Document) -> tuple[str | None, list[str]]:
+    """A non-HTML document's text (decoded from ``raw`` when it has none) and the decoding's fixes."""
+    if doc.text is None and doc.raw is not None:
+        return decode_bytes(doc.raw, doc.content_type)
+    return doc.text, []
+
+
+def _learned(doc: Document, site_boilerplate: dict[str, frozenset[int]] | None) -> frozenset[int] | None:
+    """The lines learned to repeat across the document's site."""
+    site = site_of(doc.url)
+    return (site_boilerplate or {}).get(site) if site else None
+
+
 def plain_text(doc: Document, config: Config) -> str | None:
     """The repaired plain text of a non-HTML document (what site statistics are built from)."""
-    text = doc.text
-    if text is None and doc.raw is not None:
-        text = decode_bytes(doc.raw, doc.content_type)[0]
+    text = _input_text(doc)[0]
     if text is None or len(text) > config.max_text_chars:  # too large: quarantined, not learned from
         return None
     return repair_text(text, config)[0]
@@ -47,16 +58,12 @@ def clean_document(
             result = clean_html(doc.html, url=doc.url, config=config, doc_id=doc.id,
                                 content_type=doc.content_type)
         else:
-            fixes: list[str] = []
-            text = doc.text
-            if text is None and doc.raw is not None:
-                text, fixes = decode_bytes(doc.raw, doc.content_type)
+            text, fixes = _input_text(doc)
             if text is None or not text.strip():
                 result = CleanResult(id=doc.id, text="", rejected=Rejection("empty-input", "no input text"))
             else:
-                site = site_of(doc.url)
-                learned = (site_boilerplate or {}).get(site) if site else None
-                result = clean_text(text, url=doc.url, config=config, doc_id=doc.id, site_boilerplate=learned)
+                result = clean_text(text, url=doc.url, config=config, doc_id=doc.id,
+                                    site_boilerplate=_learned(doc, site_boilerplate))
                 result.encoding_fixes = fixes + result.encoding_fixes
     except Exception as exc:  # isolate: one bad document never sinks a batch
         result = CleanResult(id=doc.id, text="", rejected=Rejection("exception", f"{type(exc).__name__}: {exc}"))
@@ -122,9 +129,7 @@ def _clean_batch(
     for k, doc in enumerate(docs):
         if doc.html is None:
             try:
-                text, fixes = doc.text, list[str]()
-                if text is None and doc.raw is not None:
-                    text, fixes = decode_bytes(doc.raw, doc.content_type)
+                text, fixes = _input_text(doc)
                 if text is not None and text.strip():
                     plain.append((k, text, fixes))
                     continue
@@ -132,13 +137,11 @@ def _clean_batch(
                 pass
         results[k] = clean_document(doc, config, site_boilerplate)
     if plain:
-        learned = site_boilerplate or {}
         try:
-            sites = [site_of(docs[k].url) for k, _, _ in plain]
             cleaned = clean_texts(
                 [text for _, text, _ in plain], urls=[docs[k].url for k, _, _ in plain], config=config,
                 doc_ids=[docs[k].id for k, _, _ in plain],
-                site_boilerplate=[learned.get(site) if site else None for site in sites])
+                site_boilerplate=[_learned(docs[k], site_boilerplate) for k, _, _ in plain])
         except Exception:  # isolate: each document again on its own, one failure per failing document
             cleaned = [clean_document(docs[k], config, site_boilerplate) for k, _, _ in plain]
         else:

@@ -142,17 +142,7 @@ def clean_text(
     >>> [(x.rule_id, x.line) for x in r.removed]
     [('prompt.news-tip', 'Have a tip we should know?')]
     """
-    config = config or DEFAULT_CONFIG
-    if len(text) > config.max_text_chars:
-        return CleanResult(id=doc_id, text="", url=url, rejected=Rejection(
-            "text-too-large", f"{len(text)} characters > max_text_chars={config.max_text_chars}"))
-    repaired, fixes = repair_text(text, config)
-    result = clean_lines(
-        split_lines(repaired), config, doc_id=doc_id, site_boilerplate=site_boilerplate, line_model=True
-    )
-    result.url = url
-    result.encoding_fixes = fixes
-    return result
+    return clean_texts([text], urls=[url], config=config, doc_ids=[doc_id], site_boilerplate=[site_boilerplate])[0]
 
 
 def clean_texts(
@@ -164,7 +154,7 @@ def clean_texts(
     site_boilerplate: Sequence[frozenset[int] | None],
 ) -> list[CleanResult]:
     """:func:`clean_text` of several texts (one url, id and set of learned lines each), the line model
-    scoring all their lines at once; each result is the one ``clean_text`` gives that text alone."""
+    scoring all their lines at once; each result does not depend on the other texts."""
     config = config or DEFAULT_CONFIG
     results: list[CleanResult | None] = [None] * len(texts)
     todo: list[int] = []
@@ -172,12 +162,15 @@ def clean_texts(
     fixes: list[list[str]] = []
     for k, text in enumerate(texts):
         if len(text) > config.max_text_chars:
-            results[k] = clean_text(text, url=urls[k], config=config, doc_id=doc_ids[k])
+            results[k] = CleanResult(id=doc_ids[k], text="", url=urls[k], rejected=Rejection(
+                "text-too-large", f"{len(text)} characters > max_text_chars={config.max_text_chars}"))
             continue
         repaired, fixed = repair_text(text, config)
         todo.append(k)
         docs.append(split_lines(repaired))
         fixes.append(fixed)
+    if not todo:
+        return results  # type: ignore[return-value]
     verdicts = classify_many(docs, config, site_boilerplate=[site_boilerplate[k] for k in todo], line_model=True)
     for k, lines, found, fixed in zip(todo, docs, verdicts, fixes, strict=True):
         result = _finish(lines, found, config, doc_ids[k], None)
