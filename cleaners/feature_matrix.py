@@ -69,15 +69,8 @@ def _entries(texts: list[str]) -> list[_Entry]:
 
 def feature_matrix(lines: Sequence[str]) -> tuple[list[int], np.ndarray, list[LineInfo]]:
     """Like :func:`cleaners.features.document_features`, with the rows as an ``(n, WIDTH)`` array."""
-    stripped = [line.strip() for line in lines]
-    index = [i for i, t in enumerate(stripped) if t]
-    entries = _entries([stripped[i] for i in index])
-    n = len(entries)
-    out = np.empty((n, WIDTH))
-    if n:
-        out[:, :_OWN_WIDTH] = np.frombuffer(b"".join([e[0] for e in entries]), dtype=np.float64).reshape(n, _OWN_WIDTH)
-        context_columns(out[:, _OWN_WIDTH:], entries)
-    return index, out, [e[2] for e in entries]
+    (index,), out, (infos,), _ = feature_matrices([lines])
+    return index, out, infos
 
 
 def feature_matrices(
@@ -88,9 +81,6 @@ def feature_matrices(
 
     Every row equals the one ``feature_matrix(doc)`` alone computes: the context columns are the same
     integer operations, taken within each document (positions are global, bounds per document)."""
-    if len(docs) == 1:
-        index, out, infos_one = feature_matrix(docs[0])
-        return [index], out, [infos_one], [len(index)]
     indexes: list[list[int]] = []
     texts: list[str] = []
     sizes: list[int] = []
