@@ -61,6 +61,7 @@ from .rows import Removal, quarantine_record, removals, staged_document
 from .sitestats import RECORD, CompactStats, compact, sort_records
 
 T = TypeVar("T")
+P = TypeVar("P")
 Repair = tuple[str, list[str]]
 Repairs = dict[str, Repair] | Path | tuple[Path, ...] | None
 """Repairs to reuse: in memory; the ``repairs_to`` path given to ``gather`` (all of its chunk files); or
@@ -360,9 +361,9 @@ def clean(
     repairs: Repairs = None,
 ) -> Cleaned:
     """``clean_here``, in a worker when a pool is active."""
-    return _in_worker(lambda: clean_here(docs, config, stats, dedup, repairs),
-                      lambda pool: pool.submit(clean_here, docs, config, stats, dedup, repairs),
-                      docs)
+    return _in_chunks(len(docs), len(docs), lambda: clean_here(docs, config, stats, dedup, repairs),
+                      lambda pool, _: pool.submit(clean_here, docs, config, stats, dedup, repairs),
+                      lambda parts: parts[0])
 
 
 def merge_staged(parts: list[Staged]) -> Staged:
@@ -389,24 +390,15 @@ def stage(
     Results do not depend on the grouping (each document is cleaned with the run's statistics). Each chunk
     reads only its own repairs file when ``repairs`` is a ``repairs_to`` path of ``gather`` (with the same
     ``chunk``)."""
-    global _active
-    pool = _active
-    if pool is None or not docs:
-        return stage_here(docs, config, stats, dedup, repairs, run_id, cleaned_at)
-    n_chunks = -(-len(docs) // chunk)
-    files = [chunk_file(repairs, k) for k in range(n_chunks)] if isinstance(repairs, Path) else None
-    try:
-        shared = _share(stats, config)
-        futures = [pool.submit(stage_here, docs[k * chunk:(k + 1) * chunk], config, shared, dedup,
-                               (files[k],) if files is not None else repairs, run_id, cleaned_at)
-                   for k in range(n_chunks)]
-        parts = [future.result() for future in futures]
-    except BrokenProcessPool:
-        log.warning("a cleaning worker process died; the rest of this pass runs in the flow process")
-        if _active is pool:
-            _active = None
-        return stage_here(docs, config, stats, dedup, repairs, run_id, cleaned_at)
-    return merge_staged(parts)
+
+    def own_repairs(k: int) -> Repairs:  # chunk k reads only its own file of gather's repairs_to
+        return (chunk_file(repairs, k),) if isinstance(repairs, Path) else repairs
+
+    return _in_chunks(
+        len(docs), chunk, lambda: stage_here(docs, config, stats, dedup, repairs, run_id, cleaned_at),
+        lambda pool, k: pool.submit(stage_here, docs[k * chunk:(k + 1) * chunk], config, _share(stats, config),
+                                    dedup, own_repairs(k), run_id, cleaned_at),
+        merge_staged)
 
 
 def gather(
@@ -416,20 +408,10 @@ def gather(
     each, like ``stage``), so every worker has a part of the pass's last batches (with one task per batch,
     one worker idled while the other finished the last one, then the flow waited for both). The chunks'
     records are concatenated (``merge_gathered``)."""
-    global _active
-    pool = _active
-    if pool is None or not docs:
-        return gather_here(docs, config, repairs_to, chunk)
-    try:
-        futures = [pool.submit(gather_here, docs[k * chunk:(k + 1) * chunk], config, repairs_to, chunk, k)
-                   for k in range(-(-len(docs) // chunk))]
-        parts = [future.result() for future in futures]
-    except BrokenProcessPool:
-        log.warning("a cleaning worker process died; the rest of this pass runs in the flow process")
-        if _active is pool:
-            _active = None
-        return gather_here(docs, config, repairs_to, chunk)
-    return merge_gathered(parts)
+    return _in_chunks(
+        len(docs), chunk, lambda: gather_here(docs, config, repairs_to, chunk),
+        lambda pool, k: pool.submit(gather_here, docs[k * chunk:(k + 1) * chunk], config, repairs_to, chunk, k),
+        merge_gathered)
 
 
 def merge_gathered(parts: list[Gathered]) -> Gathered:
@@ -446,13 +428,26 @@ def merge_gathered(parts: list[Gathered]) -> Gathered:
     return Gathered(CompactStats(docs, sort_records(records, "key", "site")), repairs)
 
 
-def _in_worker(
-    here: Callable[[], T], there: Callable[[ProcessPoolExecutor], Future[T]], docs: list[Document]
+def _in_chunks(
+    n_docs: int, chunk: int, here: Callable[[], T], there: Callable[[ProcessPoolExecutor, int], Future[P]],
+    merge: Callable[[list[P]], T],
 ) -> T:
+    """``here()`` without an active pool (or documents), else ``merge`` of the results of ``there(pool, k)``
+    for each chunk ``k`` of ``chunk`` documents (one task each). If a worker dies, the pool is given up and
+    ``here()`` runs instead: the rest of the pass runs in the flow process."""
     global _active
     pool = _active
-    if pool is None or not docs:
+    if pool is None or n_docs == 0:
         return here()
+    try:
+        futures = [there(pool, k) for k in range(-(-n_docs // chunk))]
+        parts = [future.result() for future in futures]
+    except BrokenProcessPool:
+        log.warning("a cleaning worker process died; the rest of this pass runs in the flow process")
+        if _active is pool:
+            _active = None
+        return here()
+    return merge(parts)
     try:
         return there(pool).result()
     except BrokenProcessPool:
