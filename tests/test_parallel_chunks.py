@@ -13,7 +13,7 @@ from pathlib import Path
 
 from test_fast_path import _mojibake, dev_documents
 
-from cleaners import Config, Document
+from cleaners import Config, Document, SiteLineStats
 from cleaners.dedup import DedupConfig
 from flows import parallel
 from flows.sitestats import RunSiteStats
@@ -131,3 +131,24 @@ def test_chunked_gather_equals_whole_batch(tmp_path: Path) -> None:
     merged = parallel.merge_gathered([parallel.gather_here(docs[:100], config),
                                       parallel.gather_here(docs[100:], config)])
     assert merged.repairs == parallel.gather_here(docs, config).repairs != {}
+
+
+def test_a_dead_worker_leaves_the_rest_of_the_pass_to_the_flow_process(tmp_path: Path) -> None:
+    """If a worker dies, the pool is given up: the pass's calls run in this process, with the same results."""
+    import signal
+
+    docs = dev_documents()[:40]
+    config = Config()
+    here = parallel.gather_here(docs, config, chunk=len(docs))
+    with parallel.worker_pool(2):
+        pool = parallel._active
+        assert pool is not None
+        for process in list(pool._processes.values()):  # type: ignore[attr-defined]
+            os.kill(process.pid, signal.SIGKILL)
+            process.join()
+        there = parallel.gather(docs, config, chunk=len(docs))
+        assert parallel._active is None, "the broken pool is not used again"
+        cleaned = parallel.clean(docs, config, SiteLineStats(), DedupConfig())
+    assert there.repairs == here.repairs and there.stats.records.tobytes() == here.stats.records.tobytes()
+    assert [r.text for r in cleaned.results] == [r.text for r in parallel.clean_here(
+        docs, config, SiteLineStats(), DedupConfig(), None).results]
