@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
+import orjson
 import zstandard
 
 from cleaners import Document
@@ -61,6 +62,35 @@ def may_hold_surrogates(line: bytes) -> bool:
     """Whether ``json.loads(line)`` can hold a lone surrogate: False for UTF-8 without a ``\\u`` escape
     and without the lead byte of an encoded surrogate (0xED; json decodes bytes with ``surrogatepass``)."""
     return b"\\u" in line or b"\xed" in line or not json.detect_encoding(line).startswith("utf-8")
+
+
+def parse_line(line: bytes) -> tuple[Any, bool]:
+    """``json.loads(line)``, and whether the value may hold a lone surrogate (``may_hold_surrogates``).
+
+    orjson parses first (~2x faster); it refuses whatever could hold a lone surrogate (surrogate escapes
+    without their pair, encoded surrogates, other encodings than UTF-8), NaN and infinities, and reads
+    integers beyond 64 bits as floats. So when it fails, or gives a float anywhere, ``json`` parses as it
+    always did, with the same errors."""
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        try:
+            if not _has_float(value):
+                return value, False
+        except RecursionError:  # nested ~1,000 deep: json decides
+            pass
+    return json.loads(line), may_hold_surrogates(line)
+
+
+def _has_float(value: Any) -> bool:
+    """Whether a parsed JSON value holds a float anywhere (news records rarely nest, or hold floats)."""
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, list):
+        return type(value) is float
+    return any(type(v) is float or (isinstance(v, dict | list) and _has_float(v)) for v in value)
 
 
 def doc_from_record(record: Any, fields: FieldMap, default_id: str, source: str, surrogates: bool = True) -> Item:
@@ -131,13 +161,12 @@ def read_jsonl_stream(stream: Readable, name: str, fields: FieldMap, doc_prefix:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record, surrogates = parse_line(line)
             except (ValueError, RecursionError) as exc:  # deeply nested JSON raises RecursionError
                 yield ReadFailure(f"{doc_prefix}:{lineno}", f"{name}:{lineno}", "bad-json", str(exc)[:500],
                                   raw=line[:100_000])
                 continue
-            yield doc_from_record(record, fields, f"{doc_prefix}:{lineno}", f"{name}:{lineno}",
-                                  may_hold_surrogates(line))
+            yield doc_from_record(record, fields, f"{doc_prefix}:{lineno}", f"{name}:{lineno}", surrogates)
     except ARCHIVE_ERRORS as exc:
         yield ReadFailure(f"{doc_prefix}:{lineno + 1}", name, "bad-archive", f"{type(exc).__name__}: {exc}")
 
