@@ -287,3 +287,44 @@ def test_compact_decision_by_position_with_another_store() -> None:
 def test_digests_must_be_sha256_hex() -> None:
     with pytest.raises(ValueError):
         dd.decide([dd.Candidate("a", "not-a-digest", "0" * 64, b"")])
+
+
+# --- the words without the regex engine (cleaners/dedup_words.py) against normalise ------------------------
+
+def test_word_table_is_the_regex_word_class_for_every_code_point() -> None:
+    import re
+    import sys
+
+    from cleaners.dedup_words import word_table
+
+    everything = "".join(map(chr, range(sys.maxunicode + 1)))
+    want = [m.start() for m in re.finditer(r"\w", everything)]
+    assert word_table().nonzero()[0].tolist() == want
+
+
+def _words_reference(text: str) -> tuple[list[bytes], bytes]:
+    words = [w.encode("utf-8") for w in dd.normalise(text)]
+    return words, b" ".join(words)
+
+
+def test_normalised_words_equal_normalise_on_every_code_point_in_context() -> None:
+    """Each code point between word characters, at a text's start and end, and in runs (multi-byte
+    neighbours, surrogates, characters NFKC or case folding expand)."""
+    import sys
+
+    from cleaners.dedup_words import normalised_words
+
+    step = 4096
+    for start in range(0, sys.maxunicode + 1, step):
+        block = "".join(map(chr, range(start, min(start + step, sys.maxunicode + 1))))
+        for text in (block, " ".join(block), "a" + "b".join(block) + "é", "é" + block[::-1] + "x ."):
+            assert normalised_words(text) == _words_reference(text), hex(start)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab cd-é\n\tÆ1_ﬁ²½—’ßİ\u0301\ud800😀漢ＡＢ")), max_size=60)
+       | st.text(max_size=40))
+def test_normalised_words_equal_normalise_on_generated_texts(text: str) -> None:
+    from cleaners.dedup_words import normalised_words
+
+    assert normalised_words(text) == _words_reference(text)
