@@ -390,8 +390,16 @@ def put_table(storage: Storage, key: str, table: pa.Table) -> None:
 
 
 def get_table(storage: Storage, key: str, columns: list[str] | None = None) -> pa.Table:
-    table = pa.ipc.open_stream(pa.py_buffer(storage.get(key))).read_all()
-    return table if columns is None else table.select(columns)
+    """A staged table; with ``columns``, only those are decompressed (not the documents' texts)."""
+    data = pa.py_buffer(storage.get(key))
+    if columns is None:
+        return pa.ipc.open_stream(data).read_all()
+    schema = pa.ipc.open_stream(data).schema
+    fields = sorted({schema.get_field_index(name) for name in columns})
+    if fields[:1] == [-1]:
+        raise KeyError(f"{key} has no column among {columns} (or a name twice)")
+    options = pa.ipc.IpcReadOptions(included_fields=fields)
+    return pa.ipc.open_stream(data, options=options).read_all().select(columns)
 
 
 def iter_rows(storage: Storage, key: str, columns: list[str] | None = None, batch_rows: int = 4096

@@ -231,7 +231,10 @@ def test_staged_tables_round_trip(tmp_path: Path) -> None:
     table = output.pa.Table.from_pylist(_varied_rows(5), schema=records.DOCUMENTS)
     output.put_table(storage, "s/documents.arrow", table)
     assert output.get_table(storage, "s/documents.arrow").equals(table)
-    assert output.get_table(storage, "s/documents.arrow", ["id", "meta"]).equals(table.select(["id", "meta"]))
+    for columns in (["id", "meta"], ["text_sha256", "id", "norm_sha256"], ["text"]):
+        assert output.get_table(storage, "s/documents.arrow", columns).equals(table.select(columns))
+    with pytest.raises(KeyError):
+        output.get_table(storage, "s/documents.arrow", ["id", "no such column"])
 
 
 def test_staged_removals_and_duplicates_are_their_row_definitions() -> None:
