@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -38,6 +39,7 @@ from cleaners.dedup_table import CandidateTable
 
 from . import memory, output, parallel, records, runners
 from .credentials import resolve_s3_options
+from .prefetch import prefetched
 from .report import RunProgress, publish_run_report
 from .retries import STORAGE_RETRIES, log_failed_batch
 from .settings import RunSettings, new_run_id
@@ -199,6 +201,12 @@ def _staged(storage: Storage, run: Run, report: BatchReport, name: str, cols: li
     return output.get_table(storage, output.staged_key(run.run_id, report.fingerprint, f"{name}.arrow"), cols)
 
 
+def _batch_tables(storage: Storage, run: Run, report: BatchReport) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """A staged batch's documents, removals and quarantine."""
+    return (_staged(storage, run, report, "documents"), _staged(storage, run, report, "removals"),
+            _staged(storage, run, report, "quarantine"))
+
+
 @task(name="decide-duplicates", cache_policy=NO_CACHE, **STORAGE_RETRIES)
 def decide_duplicates(settings: RunSettings, run: Run, reports: list[BatchReport]) -> CandidateTable:
     """One decision over every document of the run and the signatures of earlier completed runs.
@@ -212,8 +220,8 @@ def decide_duplicates(settings: RunSettings, run: Run, reports: list[BatchReport
     cols = ["id", "url", "source", "text_sha256", "norm_sha256", "minhash"]
     with FileSignatures(4 * settings.dedup.num_perm) as store:
         table = CandidateTable(settings.dedup, store)
-        for report in reports:
-            for key, row in _keyed(_staged(storage, run, report, "documents", cols).to_pylist(), seen):
+        for _, staged in prefetched(reports, lambda report: _staged(storage, run, report, "documents", cols)):
+            for key, row in _keyed(staged.to_pylist(), seen):
                 table.add(key[1], key[0], row["norm_sha256"], row["minhash"] or b"", run.run_id, key[2])
         for entry in output.completed_runs(storage):
             if entry["run_id"] == run.run_id:
@@ -241,8 +249,7 @@ def write_tables(
     w["signatures"] = writer("signatures", "parquet")
     kinds: Counter[str] = Counter()
     position = 0  # in decide_duplicates' table: the same staged rows in the same order
-    for report in reports:
-        documents = _staged(storage, run, report, "documents")
+    for _, (documents, removals, quarantine) in prefetched(reports, partial(_batch_tables, storage, run)):
         n = documents.num_rows
         kept = decisions.dup_of[position : position + n] < 0
         dups = [(i, dup) for i in np.flatnonzero(~kept).tolist()
@@ -253,9 +260,8 @@ def write_tables(
         written = documents.filter(pa.array(kept))
         w["documents"].add_table(written)
         w["signatures"].add_table(written)
-        removals = _staged(storage, run, report, "removals")
         w["removals"].add_table(removals.filter(pa.array(kept[removals["doc"].to_numpy()])))
-        w["quarantine"].add_table(_staged(storage, run, report, "quarantine"))
+        w["quarantine"].add_table(quarantine)
     tables = {}
     for name, wr in w.items():
         shards = wr.close()
