@@ -27,6 +27,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor, Future
 from datetime import UTC, datetime
 from typing import Any
 
@@ -215,7 +216,7 @@ class ShardWriter:
     CHUNK_BYTES = 4 * 2**20
 
     def __init__(self, storage: Storage, prefix: str, table: str, schema: pa.Schema, fmt: str,
-                 target_bytes: int) -> None:
+                 target_bytes: int, encoder: Executor | None = None) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"unknown output format {fmt!r} (one of {', '.join(FORMATS)})")
         self.storage, self.prefix, self.table, self.schema, self.fmt = storage, prefix, table, schema, fmt
@@ -228,6 +229,9 @@ class ShardWriter:
         self.size = 0
         self.shards: list[dict[str, Any]] = []
         self._spool: _Spool | None = None
+        self.encoder = encoder
+        """Where complete shards are encoded and stored (a thread: the caller goes on meanwhile); else here."""
+        self._done: list[Future[dict[str, Any]]] = []
 
     def add(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
@@ -293,16 +297,26 @@ class ShardWriter:
             return
         self._compact()
         assert self._spool is not None
-        key = f"{self.prefix}/{self.table}/part-{len(self.shards):05d}.{EXTENSIONS[self.fmt]}"
-        data = self._spool.finish()
+        key = f"{self.prefix}/{self.table}/part-{len(self._done):05d}.{EXTENSIONS[self.fmt]}"
+        spool, rows = self._spool, self.count
         self._spool = None
-        self.storage.put(key, data)
-        self.shards.append({"key": key, "rows": self.count, "bytes": len(data),
-                            "sha256": hashlib.sha256(data).hexdigest()})
         self.count, self.size = 0, 0
+        if self.encoder is None:
+            done: Future[dict[str, Any]] = Future()
+            done.set_result(self._store(key, spool, rows))
+        else:
+            done = self.encoder.submit(self._store, key, spool, rows)
+        self._done.append(done)
+
+    def _store(self, key: str, spool: _Spool, rows: int) -> dict[str, Any]:
+        data = spool.finish()
+        self.storage.put(key, data)
+        return {"key": key, "rows": rows, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
     def close(self) -> list[dict[str, Any]]:
+        """The shards, once every one is stored."""
         self.flush()
+        self.shards = [done.result() for done in self._done]
         return self.shards
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -151,13 +152,19 @@ def test_spooled_shards_are_byte_identical_to_in_memory_ones(
     spool = tmp_path / "spool"
     spool.mkdir()
     monkeypatch.setattr(output.tempfile, "tempdir", str(spool))
-    storage = LocalStorage(tmp_path / "out")
-    writer = output.ShardWriter(storage, "runs/x", "documents", records.DOCUMENTS, fmt, shard_rows * size)
-    for row in rows:
-        writer.add(row)
-    got = [storage.get(s["key"]) for s in writer.close()]
-    assert got == _reference_shards(rows, fmt, shard_rows * size, chunk_rows * size)
-    assert not list(spool.iterdir())  # spool files are removed once their shard is written
+    want = _reference_shards(rows, fmt, shard_rows * size, chunk_rows * size)
+    listings = []
+    for name, encoder in (("here", None), ("thread", ThreadPoolExecutor(1))):
+        storage = LocalStorage(tmp_path / name)
+        writer = output.ShardWriter(storage, "runs/x", "documents", records.DOCUMENTS, fmt, shard_rows * size,
+                                    encoder)
+        for row in rows:
+            writer.add(row)
+        shards = writer.close()
+        assert [storage.get(s["key"]) for s in shards] == want, name
+        assert not list(spool.iterdir())  # spool files are removed once their shard is written
+        listings.append(shards)
+    assert listings[0] == listings[1]  # keys, rows, bytes, checksums: shards encoded on a thread alike
 
 
 def test_row_size_counts_text_and_bytes_by_length_and_other_values_as_8() -> None:
