@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -234,22 +235,14 @@ def decide_duplicates(settings: RunSettings, run: Run, reports: list[BatchReport
     return table
 
 
-@task(name="write-tables", cache_policy=NO_CACHE, **STORAGE_RETRIES)
-def write_tables(
-    settings: RunSettings, run: Run, reports: list[BatchReport], decisions: CandidateTable
-) -> dict[str, Any]:
-    """Final shards, in input order; deterministic names and bytes, so a retry or resume rewrites the same."""
-    storage = open_storage(settings.dest, settings.s3)
-
-    def writer(table: str, fmt: str = settings.format) -> output.ShardWriter:
-        schema = records.TABLES[table]
-        return output.ShardWriter(storage, run.prefix, table, schema, fmt, settings.shard_bytes)
-
-    w = {t: writer(t) for t in ("documents", "removals", "duplicates", "quarantine")}
-    w["signatures"] = writer("signatures", "parquet")
+def _write_batches(w: dict[str, output.ShardWriter],
+                   batches: Iterable[tuple[BatchReport, tuple[pa.Table, pa.Table, pa.Table]]],
+                   decisions: CandidateTable) -> Counter[str]:
+    """Each staged batch's rows into the table writers: documents kept by the decision, with their
+    removals and signatures; duplicates; quarantine. Returns the duplicates by kind."""
     kinds: Counter[str] = Counter()
     position = 0  # in decide_duplicates' table: the same staged rows in the same order
-    for _, (documents, removals, quarantine) in prefetched(reports, partial(_batch_tables, storage, run)):
+    for _, (documents, removals, quarantine) in batches:
         n = documents.num_rows
         kept = decisions.dup_of[position : position + n] < 0
         dups = [(i, dup) for i in np.flatnonzero(~kept).tolist()
@@ -262,11 +255,29 @@ def write_tables(
         w["signatures"].add_table(written)
         w["removals"].add_table(removals.filter(pa.array(kept[removals["doc"].to_numpy()])))
         w["quarantine"].add_table(quarantine)
-    tables = {}
-    for name, wr in w.items():
-        shards = wr.close()
-        tables[name] = {"format": wr.fmt, "columns": records.TABLES[name].names, "shards": shards,
-                        "rows": sum(s["rows"] for s in shards)}
+    return kinds
+
+
+@task(name="write-tables", cache_policy=NO_CACHE, **STORAGE_RETRIES)
+def write_tables(
+    settings: RunSettings, run: Run, reports: list[BatchReport], decisions: CandidateTable
+) -> dict[str, Any]:
+    """Final shards, in input order; deterministic names and bytes, so a retry or resume rewrites the same."""
+    storage = open_storage(settings.dest, settings.s3)
+
+    # complete shards are encoded and stored on a thread, one at a time, while the next batches are read
+    with ThreadPoolExecutor(1, thread_name_prefix="presswash-shards") as encoder:
+        w = {t: output.ShardWriter(storage, run.prefix, t, records.TABLES[t], settings.format,
+                                   settings.shard_bytes, encoder)
+             for t in ("documents", "removals", "duplicates", "quarantine")}
+        w["signatures"] = output.ShardWriter(storage, run.prefix, "signatures", records.TABLES["signatures"],
+                                             "parquet", settings.shard_bytes, encoder)
+        kinds = _write_batches(w, prefetched(reports, partial(_batch_tables, storage, run)), decisions)
+        tables = {}
+        for name, wr in w.items():
+            shards = wr.close()
+            tables[name] = {"format": wr.fmt, "columns": records.TABLES[name].names, "shards": shards,
+                            "rows": sum(s["rows"] for s in shards)}
     return {"tables": tables, "duplicates_by_kind": dict(sorted(kinds.items()))}
 
 
