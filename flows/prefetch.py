@@ -15,7 +15,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def prefetched(items: Iterable[T], load: Callable[[T], R], ahead: int = 2) -> Iterator[tuple[T, R]]:
+def prefetched(items: Iterable[T], load: Callable[[T], R], ahead: int = 1) -> Iterator[tuple[T, R]]:
     """``(item, load(item))`` in order, with the loads of up to ``ahead`` later items under way (memory:
     ``ahead + 1`` loaded items at a time). A load's exception is raised where its item is reached."""
     with ThreadPoolExecutor(1, thread_name_prefix="presswash-prefetch") as pool:
