@@ -130,8 +130,11 @@ class SiteLineStats:
         if site is None:
             return
         self.docs[site] += 1
-        seen: set[LineKey] = set()
         counter = self.lines[site]
+        if not samples:  # each distinct key once, in order of first occurrence, counted in C
+            counter.update(iter(dict.fromkeys([key for key, _ in short_lines(text, config)])))
+            return
+        seen: set[LineKey] = set()
         for key, line in short_lines(text, config):
             if key not in seen:
                 seen.add(key)
