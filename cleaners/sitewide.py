@@ -90,7 +90,7 @@ def short_lines(text: str, config: Config) -> Iterable[tuple[LineKey, str]]:
     for raw in text.splitlines():
         found = memo.get(raw)
         if found is None:
-            words = raw.split()
+            words = raw.split(None, max_words)  # all of them, or max_words + 1 pieces: too many (~2x faster)
             if not words or len(words) > max_words:
                 continue
             found = (len(words), _key_of_words(words), raw.strip())
