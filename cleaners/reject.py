@@ -25,6 +25,7 @@ from .config import Config
 from .features import line_info
 from .model import Rejection
 from .multiscan import text_prefilter
+from .prefilter import forget_parsed
 
 # Codes for documents that could not be processed (quarantined) rather than judged (rejected).
 FAILURE_CODES = frozenset(
@@ -66,11 +67,13 @@ _WALL = re.compile(
 def _checks() -> tuple[tuple[str, re.Pattern[str], str, Callable[[str], bool]], ...]:
     """The pattern checks, each with a prefilter that is True wherever its pattern matches (built on first
     use: RE2 compiles them in ~1 ms)."""
-    return tuple((code, rx, what, text_prefilter(rx)) for code, rx, what in (
+    checks = tuple((code, rx, what, text_prefilter(rx)) for code, rx, what in (
         ("error-page", _ERROR_PAGE, "an error page"),
         ("archive-notice", _ARCHIVE, "a web archive or crawler notice"),
         ("wall", _WALL, "a paywall, login or cookie wall"),
     ))
+    forget_parsed()
+    return checks
 
 
 def judge(text: str, config: Config) -> Rejection | None:
