@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from contextvars import copy_context
 
 from .config import DEFAULT_CONFIG, Config
 from .encoding import decode_bytes, repair_text
@@ -39,13 +41,14 @@ def plain_text(doc: Document, config: Config) -> str | None:
     return repair_text(text, config)[0]
 
 
-def site_stats(docs: Iterable[Document], config: Config | None = None) -> SiteLineStats:
-    """Per-site line statistics of a set of documents; merge the stats of several batches freely."""
+def site_stats(docs: Iterable[Document], config: Config | None = None, *, samples: bool = True) -> SiteLineStats:
+    """Per-site line statistics of a set of documents; merge the stats of several batches freely.
+    ``samples=False``: without the lines' spellings (``SiteLineStats.learned_lines`` needs them)."""
     config = config or DEFAULT_CONFIG
     stats = SiteLineStats()
     for doc in docs:
         if doc.html is None and (text := plain_text(doc, config)) is not None:
-            stats.add(doc.url, text, config)
+            stats.add(doc.url, text, config, samples=samples)
     return stats
 
 
@@ -93,12 +96,7 @@ def clean_documents(
     """
     config = config or DEFAULT_CONFIG
     if stats is None:
-        docs = list(docs)
-        with remembering(), remembering_keys():  # both passes repair each text and key its lines: once
-            stats = site_stats(docs, config)
-            learned = stats.boilerplate(config)
-            results = clean_batch(docs, config, learned)
-        yield from results
+        yield from _clean_twice(list(docs), config)
         return
     learned = stats.boilerplate(config)
     chunk: list[Document] = []
@@ -108,6 +106,22 @@ def clean_documents(
             yield from clean_batch(chunk, config, learned)
             chunk = []
     yield from clean_batch(chunk, config, learned)
+
+
+def _clean_twice(docs: list[Document], config: Config) -> Iterator[CleanResult]:
+    """``clean_documents`` without statistics: the statistics of ``docs``, then ``docs`` cleaned with
+    them, ``BATCH_DOCS`` at a time. Both passes repair each text and key its lines once: the memories
+    (``remembering``, ``remembering_keys``) live in a context of this call's own, so results are
+    yielded (and can be let go) batch by batch without the caller's code running inside them."""
+    own, memories = copy_context(), ExitStack()
+    own.run(memories.enter_context, remembering())
+    own.run(memories.enter_context, remembering_keys())
+    try:
+        learned = own.run(lambda: site_stats(docs, config, samples=False).boilerplate(config))
+        for at in range(0, len(docs), BATCH_DOCS):
+            yield from own.run(_clean_batch, docs[at:at + BATCH_DOCS], config, learned)
+    finally:
+        own.run(memories.close)
 
 
 def clean_batch(

@@ -28,7 +28,7 @@ from functools import lru_cache
 
 from .config import Config
 from .multiscan import LineScanner, line_scanner
-from .prefilter import first_char_filter, fold, required_literals, single_literal, top_level_branches
+from .prefilter import first_char_filter, fold, forget_parsed, required_literals, single_literal, top_level_branches
 from .rules import Rule, load_rules
 
 _Search = Callable[[str], "re.Match[str] | None"]
@@ -159,6 +159,7 @@ def catalogue(disabled: frozenset[str]) -> Catalogue:
     limits = tuple(sorted({r.max_words for r in rules}))
     numbered = tuple((r, b.regex.search) for r, bs in zip(rules, branches, strict=True) for b in bs)
     scanner = line_scanner([b.regex for bs in branches for b in bs] + [r.regex for r in sections])
+    forget_parsed()
     return Catalogue(rules, max(limits, default=0), sections, branches, limits, scanner=scanner, _numbered=numbered)
 
 

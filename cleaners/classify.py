@@ -151,22 +151,46 @@ def _rule_verdicts(
     site_words = config.sitewide_max_words
     candidates = cat.scan([info.text for info in infos])
     section = section_start(cat, infos, config.section_min_prose_words, candidates)
-    for j, (i, info) in enumerate(zip(index, infos, strict=True)):
-        zone = _zone(j, first, last)
-        if candidates is None:
-            verdict = _rule_verdict(cat, info, zone, zone != "body")
-        elif candidates[j]:
-            rule = cat.match_among(info.text, zone, candidates[j])
-            verdict = None if rule is None else Verdict(rule.id, rule.description, rule.risky, edge=zone != "body")
-        else:
-            verdict = None
-        if verdict is None and section is not None and j >= section[0]:
-            rule = section[1]
-            verdict = Verdict(rule.id, rule.description, rule.risky, edge=True)
-        if verdict is None and use_site and _site_key(info, line_key, known, site_words) in site_boilerplate:  # type: ignore[operator]
-            verdict = Verdict(SITE_RULE_ID, "repeated across documents of this site in the run", edge=True)
-        verdicts[i] = verdict
+    if candidates is None:
+        for j, (i, info) in enumerate(zip(index, infos, strict=True)):
+            zone = _zone(j, first, last)
+            verdicts[i] = _rule_verdict(cat, info, zone, zone != "body")
+    else:  # only the lines with candidates can match a rule
+        for j in [j for j, found in enumerate(candidates) if found]:
+            zone = _zone(j, first, last)
+            rule = cat.match_among(infos[j].text, zone, candidates[j])
+            if rule is not None:
+                verdicts[index[j]] = _rule_hit(rule, zone != "body")
+    # then, where no rule removed the line: the comment section from its start, the site's repeated lines
+    if section is not None:
+        verdict = _rule_hit(section[1], True)
+        for i in index[section[0]:]:
+            if verdicts[i] is None:
+                verdicts[i] = verdict
+    if use_site:
+        repeated = Verdict(SITE_RULE_ID, "repeated across documents of this site in the run", edge=True)
+        for i, info in zip(index, infos, strict=True):
+            if verdicts[i] is None:
+                key: object = known.get(info.text)  # what _site_key looks up first, without a call
+                if key is None:
+                    key = _site_key(info, line_key, known, site_words)
+                if key in site_boilerplate:  # type: ignore[operator]
+                    verdicts[i] = repeated
     return verdicts
+
+
+_hits: dict[tuple[int, bool], tuple[Rule, Verdict]] = {}
+
+
+def _rule_hit(rule: Rule, edge: bool) -> Verdict:
+    """``Verdict(rule.id, rule.description, rule.risky, edge=edge)``, made once per rule and edge (a
+    verdict is immutable: lines removed by one rule share it)."""
+    found = _hits.get((id(rule), edge))
+    if found is None or found[0] is not rule:
+        if len(_hits) >= 4096:
+            _hits.clear()
+        found = _hits[(id(rule), edge)] = (rule, Verdict(rule.id, rule.description, rule.risky, edge=edge))
+    return found[1]
 
 
 def _model_verdicts(
@@ -227,7 +251,7 @@ def _headline(infos: Sequence[LineInfo]) -> bool:
 
 def _rule_verdict(cat: Catalogue, info: LineInfo, zone: str, edge: bool) -> Verdict | None:
     rule = cat.match(info.text, len(info.text.split()), zone)
-    return None if rule is None else Verdict(rule.id, rule.description, rule.risky, edge=edge)
+    return None if rule is None else _rule_hit(rule, edge)
 
 
 def _line_infos(lines: Sequence[str]) -> tuple[list[int], list[list[float]], list[LineInfo]]:

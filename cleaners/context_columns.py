@@ -16,8 +16,9 @@ import numpy as np
 
 from .features import LineInfo
 
-Entry = tuple[bytes, bool, LineInfo, bool, str]
-"""A line's own features (packed doubles), any vocabulary hit, line info, comment mark, casefolded text."""
+Entry = tuple[bytes, bool, LineInfo, bool, str | None]
+"""A line's own features (packed doubles), any vocabulary hit, line info, comment mark, casefolded text (None:
+not made yet, see :func:`repeated_lines`)."""
 _lock = threading.Lock()
 _log1p = np.array([math.log1p(k) for k in range(1024)])
 
@@ -32,6 +33,28 @@ def _log1p_of(values: np.ndarray) -> np.ndarray:
             size = max(top + 1, 2 * len(_log1p))
             _log1p = table = np.array([math.log1p(k) for k in range(size)])
     return table[values]
+
+
+def repeated_lines(entries: list[Entry]) -> list[bool]:
+    """Per line of one document: an earlier line has the same casefolded text.
+
+    A line whose casefold was not made (None) gets it only when another line has as many words: casefold
+    keeps a line's word count (it maps spaces to themselves, other characters to non-empty strings of
+    non-space, non-CJK characters, CJK ones to themselves; tests/test_feature_matrix.py checks every code
+    point), so lines with equal casefolds have equal counts."""
+    keys: list[object] = [e[4] for e in entries]
+    if None in keys:
+        counts: dict[int, int] = {}
+        for e in entries:
+            counts[e[2].words] = counts.get(e[2].words, 0) + 1
+        keys = [e[2].text.casefold() if key is None and counts[e[2].words] > 1 else j if key is None else key
+                for j, (key, e) in enumerate(zip(keys, entries, strict=True))]  # j: equal to no text
+    seen: set[object] = set()
+    out = []
+    for key in keys:
+        out.append(key in seen)
+        seen.add(key)
+    return out
 
 
 def context_columns(ctx: np.ndarray, entries: list[Entry]) -> None:
@@ -68,11 +91,7 @@ def context_columns(ctx: np.ndarray, entries: list[Entry]) -> None:
     near = kw_sum[np.minimum(n, j + 3)] - kw_sum[np.maximum(0, j - 2)] - kw_any > 0
     marks = np.array([e[3] for e in entries], dtype=bool)
     first_mark = int(np.argmax(marks)) if marks.any() else n
-    seen: set[str] = set()
-    repeated = []
-    for e in entries:
-        repeated.append(e[4] in seen)
-        seen.add(e[4])
+    repeated = repeated_lines(entries)
     _shared_columns(ctx, j, n, before, words, total, head, tail, _log1p_of(dist),
                     (prose_sum[hi] - prose_sum[lo] - prose) / np.maximum(1, hi - lo - 1), repeated, log_run,
                     near, short, kw_any, marks, first_mark)
@@ -182,15 +201,9 @@ def context_columns_stacked(ctx: np.ndarray, entries: list[Entry], sizes: list[i
     has_m = np.searchsorted(mark_at, doc_start + size) > lo_m
     first_mark = np.where(has_m, mark_at[np.minimum(lo_m, len(mark_at) - 1)] - doc_start if len(mark_at) else 0,
                           size)[doc_of]
-    repeated = []
-    d_end = 0
-    seen: set[str] = set()
-    for k, e in enumerate(entries):
-        if k == d_end:  # a new document
-            seen = set()
-            d_end = k + int(size[doc_of[k]])
-        repeated.append(e[4] in seen)
-        seen.add(e[4])
+    repeated: list[bool] = []
+    for start, stop in zip(doc_start.tolist(), (doc_start + size).tolist(), strict=True):
+        repeated += repeated_lines(entries[start:stop])
     _shared_columns(ctx, j, n, before, words, total, head, tail, _log1p_of(dist),
                     (prose_sum[hi] - prose_sum[lo] - prose) / np.maximum(1, hi - lo - 1), repeated, log_run,
                     near, short, kw_any, marks, first_mark)

@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _SENTENCE_END = re.compile(r"[.!?…。！？;:]['\"”’»)\]]*\s*$|[.!?…。！？]\s*[\"”’»)\]]\s*$")
@@ -183,9 +184,11 @@ def vocabulary_bits(line: str) -> int:
 _LEN_BINS = (1, 2, 3, 5, 8, 12, 20, 40)
 
 
-@dataclass(frozen=True)
-class LineInfo:
-    """The line-local traits that context features and rules reuse."""
+class LineInfo(NamedTuple):
+    """The line-local traits that context features and rules reuse.
+
+    A named tuple, not a dataclass: one is made for every distinct line, ~3x cheaper. (The garbage collector
+    still tracks it: it stops tracking only exact tuples of untracked items, not tuple subclasses.)"""
 
     text: str
     words: int

@@ -213,10 +213,16 @@ def _counts(line: str, sample: str) -> Counts:
     return len(toks), n_alpha, upper, letters, digits, sample.count(" "), int(sample.upper() != sample), cjk
 
 
-def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.LineInfo, bool, str]:
+_EAGER_KEY_WORDS = 8
+"""Non-ASCII lines up to this many words get their casefold at once (short lines repeat within documents
+and are remembered); longer ones only when another line of their document has as many words."""
+
+
+def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.LineInfo, bool, str | None]:
     """For a stripped, non-blank line: ``features._own(line, words)`` packed as native doubles, its
     vocabulary bits, ``features.line_info(line)``, whether it is a comment-section mark
-    (``features._COMMENT_MARK``) and ``line.casefold()``.
+    (``features._COMMENT_MARK``) and ``line.casefold()`` (None for a non-ASCII line of more than
+    :data:`_EAGER_KEY_WORDS` words: made later where needed).
 
     One :class:`~cleaners.literal_scan.LiteralScan` of the lower-cased and folded line says which
     patterns cannot match (none of the literals each match contains occurs) and whether a vocabulary
@@ -285,4 +291,5 @@ def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.L
         1.0 if quote else 0.0,
         *_KW[bits],
     )
-    return row, bits, info, mark, lower if line.isascii() else line.casefold()  # casefold is lower for ASCII
+    # casefold is lower for ASCII; a longer non-ASCII line's is made only if needed (context_columns)
+    return row, bits, info, mark, lower if line.isascii() else line.casefold() if words <= _EAGER_KEY_WORDS else None

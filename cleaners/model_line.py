@@ -52,11 +52,11 @@ class Linear:
 
     def scores(self, rows: np.ndarray) -> list[float]:
         """``[self.score(r) for r in rows]`` for a 2-D float array, with bit-identical results."""
-        n, width = rows.shape
-        terms = np.empty((n, width + 1))
-        terms[:, 0] = self.bias
-        np.multiply(rows, self._w, out=terms[:, 1:])
-        z = np.add.accumulate(terms, axis=1)[:, -1]  # left to right, as sum() does
+        # left to right from the bias, as sum() does: one vector add per feature over all rows (the same
+        # additions in the same order as np.add.accumulate along each row, which took ~8x as long)
+        z = np.full(len(rows), self.bias)
+        for column in np.multiply(rows.T, self._w[:, None]):  # (width, n): feature k's terms, contiguous
+            np.add(z, column, out=z)
         # the clamp (fmin/fmax: a NaN becomes 30.0, as min(30.0, nan) does), negation, 1 + e and 1 / (...)
         # are exact IEEE operations in numpy as in Python; only exp comes from math (numpy's may differ)
         neg = np.negative(np.fmax(np.fmin(z, 30.0), -30.0))

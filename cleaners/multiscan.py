@@ -20,7 +20,7 @@ as UTF-8 (lone surrogates) :meth:`~LineScanner.candidates` returns None: then ev
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .relax import relaxed
@@ -75,6 +75,32 @@ class LineScanner:
             if hits := match(data):
                 out[j] = tuple(sorted({numbers[k] for k in hits}.union(always)))
         return out
+
+
+def text_prefilter(regex: re.Pattern[str]) -> Callable[[str], bool]:
+    """A test that is True wherever ``regex.search(text)`` finds a match (line breaks included), mostly False
+    elsewhere: its :func:`~cleaners.relax.relaxed` form for whole texts, one RE2 search (a few µs where a
+    Python alternation of ``\\b``-words tries every position). Always True without RE2, for a pattern relax
+    does not model and for text that cannot be encoded (lone surrogates)."""
+    pattern = relaxed(regex, text=True) if _re2 is not None else None
+    if pattern is None:
+        return lambda text: True
+    options = _re2.RE2.Options()
+    options.never_capture = True
+    options.log_errors = False
+    compiled = _re2.RE2(pattern.encode(), options)
+    if not compiled.ok():  # pragma: no cover - relax writes RE2 syntax
+        return lambda text: True
+    match, unanchored = compiled.Match, _re2.RE2.Anchor.UNANCHORED
+
+    def may_match(text: str) -> bool:
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return bool(match(unanchored, data, 0, len(data))[0][0] >= 0)
+
+    return may_match
 
 
 def line_scanner(regexes: Sequence[re.Pattern[str]]) -> LineScanner | None:

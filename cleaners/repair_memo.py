@@ -12,7 +12,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 Repair = tuple[str, list[str]]
-_memo: ContextVar[dict[tuple[str, bool], Repair] | None] = ContextVar("presswash_repair_memo", default=None)
+_memo: ContextVar[dict[tuple[str, bool], tuple[str, tuple[str, ...]]] | None] = ContextVar(
+    "presswash_repair_memo", default=None)
+"""Repairs as tuples of strings: the garbage collector stops tracking those, so a memory of a whole
+batch's repairs is not walked by every full collection (a list of fixes would keep its entry tracked)."""
 
 
 @contextmanager
@@ -33,5 +36,5 @@ def recall(text: str, variant: bool) -> Repair | None:
 def remember(text: str, variant: bool, repair: Repair) -> Repair:
     memo = _memo.get()
     if memo is not None:
-        memo[(text, variant)] = (repair[0], list(repair[1]))
+        memo[(text, variant)] = (repair[0], tuple(repair[1]))
     return repair

@@ -61,14 +61,21 @@ def _apply_guard(lines: Sequence[str], verdicts: list[Verdict | None], config: C
     else:
         # words never run across the joining space: the sums of len(line.split()) over the lines
         removed = len(" ".join([lines[i] for i in risky]).split())
+        share = config.guard_max_removed_share
         # the total is `removed` plus the words of the other lines, each non-blank one holding one at least:
-        # that lower bound mostly settles it without counting (division is monotone)
-        others = set(range(len(lines))).difference(risky)
-        at_least = removed + sum(1 for i in others if lines[i] and not lines[i].isspace())
-        if at_least and removed / at_least <= config.guard_max_removed_share:
+        # that lower bound mostly settles it without counting (division is monotone, also in floating
+        # point), and else the other lines' words are counted only until the share is reached
+        removing = set(risky)
+        others = [line for i, line in enumerate(lines) if i not in removing and line and not line.isspace()]
+        at_least = removed + len(others)
+        if at_least and removed / at_least <= share:
             return []
-        total = len(" ".join(lines).split()) or 1
-        if removed / total <= config.guard_max_removed_share:
+        total = removed
+        for line in others:
+            total += len(line.split())
+            if removed / total <= share:
+                return []
+        if removed / (total or 1) <= share:
             return []
         # Little boilerplate evidence: the classifier is probably lost, give every risky line back.
         # Much evidence: the page is mostly furniture around a missing article, give back prose only.

@@ -130,3 +130,32 @@ def test_clean_batch_equals_clean_document_and_isolates_failures(monkeypatch: py
     assert together == alone
     assert together[17].rejected is not None and together[17].rejected.code == "exception"
     assert sum(r.rejected is not None and r.rejected.code == "exception" for r in together) == 1
+
+
+def test_clean_documents_yields_batch_by_batch_with_its_memories_to_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ``stats``, results come a batch at a time (so a caller can let them go) and the memories of
+    the call (repairs, line keys) are not active in the caller's code between two results."""
+    from cleaners import repair_memo, sitewide
+
+    monkeypatch.setattr(batch, "BATCH_DOCS", 5)
+    docs = _dev_docs()[:23]
+    made: list[int] = []
+    clean_batch_of = batch._clean_batch
+
+    def counting(chunk, config, learned):  # type: ignore[no-untyped-def]
+        made.append(len(chunk))
+        return clean_batch_of(chunk, config, learned)
+
+    monkeypatch.setattr(batch, "_clean_batch", counting)
+    results = clean_documents(docs)
+    got = []
+    for result in results:
+        assert sitewide.known_keys() is None and repair_memo._memo.get() is None
+        assert sum(made) <= len(got) + 5  # at most one batch ahead of the caller
+        got.append(result)
+    assert made == [5, 5, 5, 5, 3]
+    assert got == [clean_document(d, DEFAULT_CONFIG, site_stats_of(docs)) for d in docs]
+
+
+def site_stats_of(docs: list[Document]) -> dict[str, frozenset[int]]:
+    return batch.site_stats(docs, DEFAULT_CONFIG).boilerplate(DEFAULT_CONFIG)

@@ -134,3 +134,42 @@ def test_vocabulary_bits_equal_the_definition_while_the_token_memory_renews(monk
             assert FF.vocabulary_bits(t, t.lower()) == F.vocabulary_bits(t), t
     assert len(FF._token_bits) <= 90
     FF._renew_token_memo()
+
+
+def test_casefold_keeps_the_word_count_of_every_code_point() -> None:
+    """What ``context_columns.repeated_lines`` relies on to leave long lines' casefolds unmade."""
+    from cleaners.features import _CJK
+
+    for code in range(0x110000):
+        c = chr(code)
+        folded = c.casefold()
+        if c.isspace():
+            assert folded == c
+        else:
+            assert folded and not any(x.isspace() for x in folded), hex(code)
+            assert len(_CJK.findall(folded)) == (1 if _CJK.match(c) else 0) and (not _CJK.match(c) or folded == c)
+
+
+def test_repeated_lines_equal_the_casefold_definition() -> None:
+    from cleaners.context_columns import repeated_lines
+    from cleaners.features import word_count
+
+    rnd = random.Random(5)
+    unmade = 0
+    pieces = ["Straße", "STRASSE", "strasse", "ß", "ẞ", "Σ", "ς", "σ", "İ", "ı", "K", "K", "ﬁ", "fi", "Ǆ", "ǆ",
+              "a", "A", "é", "É", " ", "  ", "\u3000", "年", "x y", "1", "\t", " w", " W"]
+    for _ in range(400):
+        lines = [" ".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 24))).strip() or "z"
+                 for _ in range(rnd.randint(1, 12))]
+        lines += rnd.sample(lines, k=min(3, len(lines)))  # some exact repeats too
+        lines += [rnd.choice(lines).upper(), rnd.choice(lines).swapcase(), rnd.choice(lines).casefold()]
+        for line in lines:
+            assert word_count(line.casefold()) == word_count(line)
+        entries = [fm._entries([line])[0] for line in lines]
+        want, seen = [], set()
+        for line in lines:
+            want.append(line.casefold() in seen)
+            seen.add(line.casefold())
+        assert repeated_lines(entries) == want, lines
+        unmade += sum(e[4] is None for e in entries)
+    assert unmade > 100  # long non-ASCII lines were left to repeated_lines

@@ -194,3 +194,13 @@ def test_top_level_branches_split_only_the_top_level() -> None:
         branches = top_level_branches(rule.regex) or [rule.regex]
         for line in (*rule.examples, *rule.counterexamples):
             assert bool(rule.regex.search(line)) == any(b.search(line) for b in branches), (rule.id, line)
+
+
+def test_building_the_catalogue_forgets_the_parsed_patterns() -> None:
+    """The parses serve the prefilters while they are built; kept, they cost ~2 MB in ~37,000 objects."""
+    from cleaners.catalogue import catalogue
+    from cleaners.prefilter import parse
+
+    cat = catalogue(frozenset({"no.such-rule-forget-parsed"}))  # a new build, not an earlier one's cache
+    assert parse.cache_info().currsize == 0
+    assert cat.match("Share this:", 2, "tail") is not None  # and the catalogue works, built from them

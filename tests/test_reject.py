@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleaners import Config, clean_text
-from cleaners.reject import judge, missing_article
+from cleaners.reject import _checks, judge, missing_article
 
 PROSE = (
     "The city council voted on Tuesday to extend the harbour project by another two years, after engineers "
@@ -75,3 +77,42 @@ def test_page_without_its_article_is_rejected_as_no_article() -> None:
     assert missing_article(["Deals", PROSE], 2, config) is None
     long_line = " ".join(["word"] * 30)  # a long unpunctuated line still counts as article text
     assert missing_article(["Deals", long_line], 2, config) is None
+
+
+_PIECES = [
+    "404", "error 404", "Error", "page", "Page", "PAGE", "was", "not found", "NOT FOUND", "nicht gefunden",
+    "Seite wurde", "introuvable", "est", "página no encontrada", "Pagina non trovata", "Página não encontrada",
+    "pagina niet gevonden", "СТРАНИЦА НЕ НАЙДЕНА", "страница", "页面不存在", "找不到页面", "ページが見つかりません",
+    "the page you", "'re", "are", "looking for", "could not be found", "doesn't exist", "does nt exist",
+    "has been moved", "500", "internal server error", "service", "temporarily", "unavailable", "access denied",
+    "403 forbidden", "wayback machine", "this snapshot", "has been", "archived", "hasnt", "crawled on",
+    "internet archive", "capture", "subscribe", "sign in", "now", "to continue reading", "keep reading",
+    "already a subscriber", "this story is only reserved for members", "subscribers only", "premium content",
+    "jetzt weiterlesen", "weiterlesen mit", "nur für abonnenten", "réservé aux abonnés", "captcha",
+    "are you a robot", "verify you are a human", "please enable cookies", "we value your privacy", "İ", "ſ",
+    "K", "ß", "x", "42", " ", "  ", "\n", "\t", "-", ".", ":", "é",
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=14), st.sampled_from(["", " ", "\n", "  "]))
+@settings(max_examples=600, deadline=None)
+def test_prefilters_of_the_pattern_checks_hold_wherever_a_pattern_matches(pieces: list[str], glue: str) -> None:
+    text = glue.join(pieces)
+    for variant in (text, text.upper(), text.lower(), text.title()):
+        for code, rx, _, may_match in _checks():
+            if rx.search(variant):
+                assert may_match(variant), (code, variant)
+
+
+def test_prefilters_of_the_pattern_checks_on_dev_texts_and_their_pieces() -> None:
+    from test_feature_matrix import _dev_texts
+
+    found = skipped = 0
+    for text in _dev_texts():
+        for piece in (text, text[:300], text[-300:], " ".join(text.split()[:150])):
+            for _, rx, _, may_match in _checks():
+                if rx.search(piece):
+                    assert may_match(piece)
+                    found += 1
+                skipped += not may_match(piece)
+    assert found and skipped  # matches to hold on, and texts the prefilters rule out

@@ -81,6 +81,18 @@ def test_result_does_not_depend_on_order_or_batches(order: list[int], cut: int) 
         assert stats.learned_lines(config) == site_stats(DOCS, config).learned_lines(config)
 
 
+def test_counts_without_samples_are_the_counts_with_samples() -> None:
+    config = Config()
+    texts = [d.text or "" for d in DOCS] + ["a\nb\na\n  a  \nA\n1 b\n2 b\n\n", ""]
+    full, bare = SiteLineStats(), SiteLineStats()
+    for k, text in enumerate(texts):
+        full.add(f"https://site{k % 2}.example/{k}", text, config)
+        bare.add(f"https://site{k % 2}.example/{k}", text, config, samples=False)
+    assert bare.docs == full.docs and bare.lines == full.lines and not bare.samples
+    assert [list(c) for c in bare.lines.values()] == [list(c) for c in full.lines.values()]  # same order too
+    assert site_stats(DOCS, config, samples=False).boilerplate(config) == site_stats(DOCS, config).boilerplate(config)
+
+
 def test_line_key_ignores_case_space_and_numbers() -> None:
     assert line_key("Join 513 other  subscribers") == line_key("join 7 other subscribers")
     assert line_key("Join other subscribers") != line_key("Join 7 other subscribers")
