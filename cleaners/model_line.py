@@ -97,16 +97,23 @@ def stage2_rows(
     return _stage2_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), -1), p1, ruled).tolist()
 
 
+def _with_stage2_columns(rows: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` followed by room for the stage-2 columns (the output, and a view of that room), the first
+    of them (the stage-1 logit) filled in."""
+    out = np.empty((len(rows), rows.shape[1] + len(STAGE2_NAMES)))
+    out[:, : rows.shape[1]] = rows
+    extra = out[:, rows.shape[1]:]
+    extra[:, 0] = _logits(p)
+    return out, extra
+
+
 def _stage2_matrix(rows: np.ndarray, p1: Sequence[float], ruled: Sequence[bool]) -> np.ndarray:
     """:func:`stage2_rows` as an array, the same floats: neighbour sums add the same terms in the same
     order (missing neighbours at the ends add exact zeros before or after them)."""
     n = len(rows)
     p = np.asarray(p1, dtype=np.float64)
     r = np.asarray(ruled, dtype=np.int64)
-    out = np.empty((n, rows.shape[1] + len(STAGE2_NAMES)))
-    out[:, : rows.shape[1]] = rows
-    extra = out[:, rows.shape[1]:]
-    extra[:, 0] = _logits(p)
+    out, extra = _with_stage2_columns(rows, p)
     pad = np.zeros(n + 4)
     pad[2:-2] = p
     extra[:, 1] = pad[1:-3] if n > 1 else 0.5
@@ -150,10 +157,7 @@ def _stage2_stacked(rows: np.ndarray, p1: Sequence[float], ruled: Sequence[bool]
     j = np.arange(total_rows) - doc_start[doc_of]
     p = np.asarray(p1, dtype=np.float64)
     r = np.asarray(ruled, dtype=np.int64)
-    out = np.empty((total_rows, rows.shape[1] + len(STAGE2_NAMES)))
-    out[:, : rows.shape[1]] = rows
-    extra = out[:, rows.shape[1]:]
-    extra[:, 0] = _logits(p)
+    out, extra = _with_stage2_columns(rows, p)
 
     def near(values: np.ndarray, k: int, fill: float) -> np.ndarray:
         """The neighbour at offset ``k`` of each row; ``fill`` where it lies outside the row's document."""
