@@ -236,7 +236,7 @@ def detect(data: bytes) -> tuple[str, list[str]]:
         if text in seen:  # the same text as a codec earlier in the list: keep the earlier name
             continue
         seen.add(text)
-        score = implausibility(text) + prior
+        score = implausibility(text) + prior + _missing_script(codec, text)
         if best is None or score < best[0]:
             best = (score, codec)
     if best is not None:
@@ -245,6 +245,20 @@ def detect(data: bytes) -> tuple[str, list[str]]:
         except UnicodeDecodeError:
             pass
     return data.decode("utf-8", errors="replace"), ["decoded:utf-8:replaced-invalid-bytes"]
+
+
+_KOREAN_CODECS = frozenset({"cp949", "euc_kr", "johab"})
+_NO_HANGUL = 0.5
+"""Added when a Korean decoding has Han characters but no Hangul: modern Korean is written in Hangul, so that
+is Chinese read with a Korean codec (more than charset-normalizer's bonus, which on a few bytes of Chinese can
+favour cp949). Not so for Japanese: a headline can be all kanji."""
+
+
+def _missing_script(codec: str, text: str) -> float:
+    if codec not in _KOREAN_CODECS:
+        return 0.0
+    scripts = {_script(c) for c in text if ord(c) > 127}
+    return _NO_HANGUL if "han" in scripts and "hangul" not in scripts else 0.0
 
 
 def _fixer_config(config: Config) -> ftfy.TextFixerConfig:

@@ -122,6 +122,7 @@ def test_wrong_decodings_look_implausible() -> None:
 @given(st.sampled_from(sorted(CODECS)).flatmap(
     lambda lang: st.tuples(sentence(lang), st.sampled_from(CODECS[lang]))))
 @example(("Москве москве школ школ.", "koi8_r"))  # once read as GB18030: spaced Han "words"
+@example(("学校学校学校学校。", "gb18030"))  # once read as cp949: Hanja without Hangul
 def test_generated_undeclared_bytes_round_trip(case: tuple[str, str]) -> None:
     text, codec = case
     assume(codec != "latin-1" or "œ" not in text.lower())
