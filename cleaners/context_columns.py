@@ -57,6 +57,23 @@ def repeated_lines(entries: list[Entry]) -> list[bool]:
     return out
 
 
+def _prefix_sums(values: np.ndarray) -> np.ndarray:
+    """``out[i]`` = the sum of ``values[:i]``, as int64 (one longer than ``values``)."""
+    out = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(values, out=out[1:])
+    return out
+
+
+def _run_lengths(fenced: np.ndarray, prose: np.ndarray) -> np.ndarray:
+    """For each line in a run of consecutive non-prose lines, the run's length; 0 for prose lines.
+    ``fenced`` is ``prose`` with a prose line before each document and after the last."""
+    edges = np.flatnonzero(np.diff(fenced.astype(np.int8)))
+    run = np.zeros(len(prose), dtype=np.int64)
+    starts, stops = edges[0::2], edges[1::2]  # alternate: a run starts after a prose line, stops before one
+    run[~prose] = np.repeat(stops - starts, stops - starts)
+    return run
+
+
 def context_columns(ctx: np.ndarray, entries: list[Entry]) -> None:
     """The context columns of one document's rows (:func:`context_columns_stacked` gives the same floats
     with ~40 more NumPy calls, which a lone document would pay for nothing)."""
@@ -74,17 +91,9 @@ def context_columns(ctx: np.ndarray, entries: list[Entry]) -> None:
     after_prev = j - np.maximum.accumulate(np.where(prose, j, -n - 1))
     to_next = np.minimum.accumulate(np.where(prose, j, 2 * n)[::-1])[::-1] - j
     dist = np.minimum(after_prev, to_next)
-    # runs of consecutive non-prose lines: each such line gets its run's length, prose lines 0
-    edges = np.flatnonzero(np.diff(np.concatenate(([True], prose, [True])).astype(np.int8)))
-    run = np.zeros(n, dtype=np.int64)
-    starts, stops = edges[0::2], edges[1::2]  # alternate: a run starts after a prose line, stops before one
-    run[~prose] = np.repeat(stops - starts, stops - starts)
-    log_run = _log1p_of(run)
+    log_run = _log1p_of(_run_lengths(np.concatenate(([True], prose, [True])), prose))
     log_words = _log1p_of(words)
-    prose_sum = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(prose, out=prose_sum[1:])
-    kw_sum = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(kw_any, out=kw_sum[1:])
+    prose_sum, kw_sum = _prefix_sums(prose), _prefix_sums(kw_any)
     lo, hi = np.maximum(0, j - 3), np.minimum(n, j + 4)
     head, tail = j < first, j > last
     short = words <= 8
@@ -166,8 +175,7 @@ def context_columns_stacked(ctx: np.ndarray, entries: list[Entry], sizes: list[i
     first_d = np.where(has, prose_at[np.minimum(lo_p, len(prose_at) - 1)] - doc_start if len(prose_at) else 0, size)
     last_d = np.where(has, prose_at[np.maximum(hi_p - 1, 0)] - doc_start if len(prose_at) else 0, -1)
     first, last = first_d[doc_of], last_d[doc_of]
-    word_sum = np.zeros(n_total + 1, dtype=np.int64)
-    np.cumsum(words, out=word_sum[1:])
+    word_sum = _prefix_sums(words)
     total_d = word_sum[doc_start + size] - word_sum[doc_start]
     total_d[total_d == 0] = 1
     total = total_d[doc_of]
@@ -178,20 +186,12 @@ def context_columns_stacked(ctx: np.ndarray, entries: list[Entry], sizes: list[i
     after_prev = g - (np.maximum.accumulate(np.where(prose, g, s - n - 1) + shift) - shift)
     to_next = (np.minimum.accumulate((np.where(prose, g, s + 2 * n) + shift)[::-1])[::-1] - shift) - g
     dist = np.minimum(after_prev, to_next)
-    # runs of consecutive non-prose lines: each such line gets its run's length, prose lines 0; a prose
-    # line stands before each document and after the last, so runs never cross documents
+    # a prose line stands before each document and after the last, so runs never cross documents
     fenced = np.ones(n_total + docs + 1, dtype=bool)
     fenced[g + doc_of + 1] = prose
-    edges = np.flatnonzero(np.diff(fenced.astype(np.int8)))
-    run = np.zeros(n_total, dtype=np.int64)
-    starts, stops = edges[0::2], edges[1::2]  # alternate: a run starts after a prose line, stops before one
-    run[~prose] = np.repeat(stops - starts, stops - starts)
-    log_run = _log1p_of(run)
+    log_run = _log1p_of(_run_lengths(fenced, prose))
     log_words = _log1p_of(words)
-    prose_sum = np.zeros(n_total + 1, dtype=np.int64)
-    np.cumsum(prose, out=prose_sum[1:])
-    kw_sum = np.zeros(n_total + 1, dtype=np.int64)
-    np.cumsum(kw_any, out=kw_sum[1:])
+    prose_sum, kw_sum = _prefix_sums(prose), _prefix_sums(kw_any)
     lo, hi = np.maximum(s, g - 3), np.minimum(e_, g + 4)
     head, tail = j < first, j > last
     short = words <= 8
