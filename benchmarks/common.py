@@ -17,11 +17,11 @@ WORK = ROOT / ".bench"
 
 # Sizes per BENCH_SCALE. "full" is what the targets are stated for; "small" is a quick check.
 SCALES: dict[str, dict[str, int]] = {
-    "full": {"datatrove_docs": 20_000, "flow_docs": 20_000, "html_pages": 87, "html_rounds": 3,
+    "full": {"datatrove_docs": 20_000, "datatrove_rounds": 2, "flow_docs": 20_000, "html_pages": 87, "html_rounds": 3,
              "memory_docs": 200_000, "growth_small": 10_000, "growth_large": 100_000},
-    "medium": {"datatrove_docs": 5_000, "flow_docs": 10_000, "html_pages": 87, "html_rounds": 2,
+    "medium": {"datatrove_docs": 5_000, "datatrove_rounds": 2, "flow_docs": 10_000, "html_pages": 87, "html_rounds": 2,
                "memory_docs": 50_000, "growth_small": 5_000, "growth_large": 50_000},
-    "small": {"datatrove_docs": 2_000, "flow_docs": 4_000, "html_pages": 30, "html_rounds": 1,
+    "small": {"datatrove_docs": 2_000, "datatrove_rounds": 1, "flow_docs": 4_000, "html_pages": 30, "html_rounds": 1,
               "memory_docs": 20_000, "growth_small": 2_000, "growth_large": 20_000},
 }
 
