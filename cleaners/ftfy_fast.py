@@ -7,7 +7,9 @@ were no-break spaces and for lossy sequences. Here the same control flow (copied
 order, same explanation steps) runs each such step only when a cheap test proves it may do something:
 
 - the fixers of one pass, only when the text has one of their characters (:mod:`cleaners.ftfy_checks`
-  derives that set from ftfy's own tables and patterns; a fixer that finds none of them returns its input);
+  derives that set from ftfy's own tables and patterns; a fixer that finds none of them returns its input),
+  and neither they nor the normalisation again on the very string they left unchanged in the pass before;
+- ``possible_encoding`` (a regex over the whole text) is the encoder succeeding, whose bytes are needed next;
 - ``restore_byte_a0`` / ``replace_lossy_sequences`` / ``UTF8_DETECTOR_RE``, behind searches that find a
   match exactly where ftfy's patterns do, but skip quickly to the few positions where one can start;
 - ``is_bad`` is ``looks_bad`` (exact), which is not run twice in a row on the same string object.
@@ -40,6 +42,7 @@ _FIXER_ORDER = (
     "remove_control_chars",
 )
 
+
 def fix_and_explain(text: str, config: TextFixerConfig) -> ExplainedText:
     """Same as ``ftfy.fix_and_explain(text, config)``."""
     if ftfy.__version__ != SUPPORTED_VERSION:  # pragma: no cover - another ftfy: its own code
@@ -48,6 +51,7 @@ def fix_and_explain(text: str, config: TextFixerConfig) -> ExplainedText:
         config = config._replace(unescape_html=False)
     steps: list[ExplanationStep] | None = [] if config.explain else None
     any_fixer_char = fixer_chars(config).search
+    settled: str | None = None  # a string object the fixers and the normalisation left as it was
     while True:
         origtext = text
         if config.unescape_html and "&" in text:  # every HTML entity starts with '&'
@@ -56,15 +60,20 @@ def fix_and_explain(text: str, config: TextFixerConfig) -> ExplainedText:
             text, encoding_steps = fix_encoding_and_explain(text, config)
             if steps is not None:
                 steps.extend(encoding_steps)
-        if any_fixer_char(text) is not None:
-            for name in _FIXER_ORDER:
-                if getattr(config, name):
-                    text = _try_fix(name, text, steps)
-        if config.normalization is not None:
-            fixed = unicodedata.normalize(config.normalization, text)
-            if steps is not None and fixed != text:
-                steps.append(ExplanationStep("normalize", config.normalization))
-            text = fixed
+        if text is not settled:
+            untouched = any_fixer_char(text) is None
+            if not untouched:
+                for name in _FIXER_ORDER:
+                    if getattr(config, name):
+                        text = _try_fix(name, text, steps)
+            if config.normalization is not None:
+                fixed = unicodedata.normalize(config.normalization, text)
+                if steps is not None and fixed != text:
+                    steps.append(ExplanationStep("normalize", config.normalization))
+                untouched = untouched and fixed is text
+                text = fixed
+            if untouched:
+                settled = text
         if text == origtext:
             return ExplainedText(text, steps)
 
@@ -100,9 +109,12 @@ def _fix_encoding_one_step_and_explain(text: str, config: TextFixerConfig) -> tu
         return text, []
     possible_1byte_encodings = []
     for encoding in chardata.CHARMAP_ENCODINGS:
-        if chardata.possible_encoding(text, encoding):
+        # ftfy: if possible_encoding(text, encoding), i.e. every character is one of the encoding's 256 but
+        # U+001A; the same characters as the encoder takes (tests/test_ftfy_fast.py checks every code point)
+        encoded = _encoded(text, encoding)
+        if encoded is not None:
             possible_1byte_encodings.append(encoding)
-            encoded_bytes = text.encode(encoding)
+            encoded_bytes = encoded
             encode_step = ExplanationStep("encode", encoding)
             transcode_steps = []
             try:
@@ -157,6 +169,13 @@ def _fix_encoding_one_step_and_explain(text: str, config: TextFixerConfig) -> tu
         return fixed, steps
 
     return text, []
+
+
+def _encoded(text: str, encoding: str) -> bytes | None:
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError:
+        return None
 
 
 def decode_inconsistent_utf8(text: str) -> str:

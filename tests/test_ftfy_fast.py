@@ -139,3 +139,27 @@ def test_examples_of_every_step() -> None:
                                            "fix_c1_controls", "windows-1252", "utf-8-variants", "NFC", "uncurl_quotes",
                                            "fix_surrogates", "remove_control_chars", "fix_line_breaks",
                                            "remove_terminal_escapes", "unescape_html", "fix_latin_ligatures"}
+
+
+def test_table_fixers_translate_every_key() -> None:
+    for name, table in (("fix_latin_ligatures", chardata.LIGATURES), ("remove_control_chars", chardata.CONTROL_CHARS)):
+        fast = ftfy.FIXERS[name]
+        text = "".join(f"é{chr(k)}x{chr(k)}{chr(k)}" for k in table) + "日本\n"
+        assert fast(text) == fast.__wrapped__(text) != text, name  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("encoding", chardata.CHARMAP_ENCODINGS)
+def test_encoder_takes_what_possible_encoding_allows(encoding: str) -> None:
+    """Both are "every character is in a set": compare the sets, over every code point (in order: an encoder
+    taking one character more, or one less, or mapping one elsewhere, would give other bytes)."""
+    import re
+
+    every = "".join(map(chr, range(0x110000)))
+    class_ = chardata.ENCODING_REGEXES[encoding].pattern
+    assert class_.startswith("^[") and class_.endswith("]*$")
+    allowed = "".join(re.findall(class_[1:-2], every))
+    assert 250 <= len(allowed) <= 256
+    assert every.encode(encoding, "ignore").decode(encoding) == allowed
+    assert chardata.possible_encoding(allowed + "\n", encoding) and ftfy_fast._encoded(allowed + "\n", encoding)
+    for outside in ("\x1a" if encoding.startswith("sloppy") else "\ufffd", "\u5000"):
+        assert not chardata.possible_encoding(outside, encoding) and ftfy_fast._encoded(outside, encoding) is None
