@@ -195,14 +195,13 @@ def skip_when_absent(fixer: Callable[[str], str], table: Mapping[int, Any]) -> C
     """
     pattern = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(table)) + "]")
     present = pattern.search
-    if all(v is None or isinstance(v, str) for v in table.values()):
+    translate = fixer
+    if all(v is None or isinstance(v, str) for v in table.values()):  # ftfy's tables: strings and None
         replacements = {chr(c): v or "" for c, v in table.items()}
         substitute = pattern.sub
 
         def translate(text: str) -> str:
             return substitute(lambda m: replacements[m.group()], text)
-    else:  # pragma: no cover - ftfy's tables hold strings and None
-        translate = fixer
 
     def fast(text: str) -> str:
         return text if present(text) is None else translate(text)
