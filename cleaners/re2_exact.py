@@ -3,8 +3,8 @@
 :mod:`cleaners.relax` makes loose prefilters; this is exact, for a small subset: literals, character classes,
 ``.``, alternation, groups without flags, repeats and ``^``/``\\A``, without
 IGNORECASE, MULTILINE or LOCALE. That is enough for ftfy's ``BADNESS_RE``. Every character class becomes the
-explicit list of code points the Python engine matches with it (classes with ``\\w``, ``\\s``, negation or
-``.`` are run by the engine itself over all code points), so RE2's own idea of ``\\w`` never enters.
+explicit list of code points it matches (negations and ``.`` as complements; ``\\w``, ``\\s``, ``\\d`` as the
+Python engine itself matches them over all code points), so RE2's own idea of ``\\w`` never enters.
 Surrogates are left out: a UTF-8 subject cannot contain them (callers fall back to the Python pattern).
 
 Whether a search finds a match then depends only on the set of strings the pattern matches, which is the
@@ -38,22 +38,48 @@ def _all_chars() -> str:
     return np.arange(_MAX_CODE + 1, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
 
 
-def _engine_ranges(item: tuple[Any, Any], flags: int) -> list[tuple[int, int]]:
-    """The code point ranges the Python engine matches with the one-character element ``item``."""
+@functools.lru_cache(maxsize=16)
+def _category_ranges(category: Any, flags: int) -> tuple[tuple[int, int], ...]:
+    """The code point ranges the Python engine matches with a category (``\\w``, ``\\s``, ``\\d`` ...)."""
     state = _P.State()
     state.flags = flags
+    item = (_C.IN, [(_C.CATEGORY, category)])
     repeat = (_C.MAX_REPEAT, (1, _C.MAXREPEAT, _P.SubPattern(state, [item])))
     compiled = _K.compile(_P.SubPattern(state, [repeat]), flags)
-    return [(m.start(), m.end() - 1) for m in compiled.finditer(_all_chars())]
+    return tuple((m.start(), m.end() - 1) for m in compiled.finditer(_all_chars()))
+
+
+def _complement(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out, start = [], 0
+    for a, b in sorted(ranges):
+        if a > start:
+            out.append((start, a - 1))
+        start = max(start, b + 1)
+    if start <= _MAX_CODE:
+        out.append((start, _MAX_CODE))
+    return out
 
 
 def _class_ranges(op: Any, av: Any, flags: int) -> list[tuple[int, int]]:
     if op is _C.LITERAL:
         return [(av, av)]
-    if op is _C.IN and all(o in (_C.LITERAL, _C.RANGE) for o, _ in av):
-        return [(a, a) if o is _C.LITERAL else (a[0], a[1]) for o, a in av]
-    if op in (_C.IN, _C.ANY, _C.NOT_LITERAL):
-        return _engine_ranges((op, av), flags)
+    if op is _C.NOT_LITERAL:
+        return _complement([(av, av)])
+    if op is _C.ANY:
+        return [(0, _MAX_CODE)] if flags & re.DOTALL else _complement([(10, 10)])
+    if op is _C.IN:
+        negate = bool(av) and av[0][0] is _C.NEGATE
+        out: list[tuple[int, int]] = []
+        for o, a in av[1:] if negate else av:
+            if o is _C.LITERAL:
+                out.append((a, a))
+            elif o is _C.RANGE:
+                out.append((a[0], a[1]))
+            elif o is _C.CATEGORY:
+                out += _category_ranges(a, flags)
+            else:
+                raise Unsupported(str(o))
+        return _complement(out) if negate else out
     raise Unsupported(str(op))
 
 

@@ -39,10 +39,14 @@ def nfc_suspects(limit: int = NFC_LIMIT) -> list[int]:
         if 0xD800 <= code <= 0xDFFF:
             continue
         ch = chr(code)
-        if unicodedata.combining(ch) or unicodedata.normalize("NFC", ch) != ch:
+        if unicodedata.combining(ch):
             out.add(code)
         decomposition = unicodedata.decomposition(ch)
-        if decomposition and not decomposition.startswith("<") and len(parts := decomposition.split()) == 2:
+        if not decomposition or decomposition.startswith("<"):
+            continue  # no canonical decomposition: NFC keeps the character
+        if unicodedata.normalize("NFC", ch) != ch:
+            out.add(code)
+        if len(parts := decomposition.split()) == 2:
             out.add(int(parts[1], 16))
     return sorted(out)
 
