@@ -16,7 +16,7 @@ import functools
 import importlib
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, AnyStr
 
 from ftfy import TextFixerConfig, chardata, fixes
 
@@ -137,18 +137,35 @@ def may_be_lossy(data: bytes) -> bool:
     return b"\x1a" in data or (b"?" in data and _LOSSY_QUESTION(data) is not None)
 
 
-def utf8_detector_sub(fix: Callable[[str], str], text: str) -> str:
-    """``UTF8_DETECTOR_RE.sub(lambda m: fix(m.group(0)), text)``: the same matches, found from their starts."""
-    out: list[str] = []
+def starting_sub(pattern: re.Pattern[AnyStr], search: Callable[..., re.Match[AnyStr] | None],
+                 fix: Callable[[AnyStr], AnyStr], text: AnyStr) -> AnyStr:
+    """``pattern.sub(lambda m: fix(m.group(0)), text)`` for a pattern without empty matches, with ``search`` its
+    :func:`starting_search`: the same matches (each is the pattern's match at the next start ``search`` finds
+    at or after the end of the last), found from their starts."""
+    out: list[AnyStr] = []
     pos = 0
-    match = chardata.UTF8_DETECTOR_RE.match
-    while (start := UTF8_DETECTOR_SEARCH(text, pos)) is not None:
+    match = pattern.match
+    while (start := search(text, pos)) is not None:
         found = match(text, start.start())
-        assert found is not None  # the start search ran the very pattern there
+        assert found is not None and found.end() > found.start()  # the start search ran the very pattern there
         out.append(text[pos : found.start()])
         out.append(fix(found.group(0)))
         pos = found.end()
     if not out:
         return text
     out.append(text[pos:])
-    return "".join(out)
+    return text[:0].join(out)
+
+
+def utf8_detector_sub(fix: Callable[[str], str], text: str) -> str:
+    """``UTF8_DETECTOR_RE.sub(lambda m: fix(m.group(0)), text)``."""
+    return starting_sub(chardata.UTF8_DETECTOR_RE, UTF8_DETECTOR_SEARCH, fix, text)
+
+
+_LOSSY_SEARCH = starting_search(chardata.LOSSY_UTF8_RE)
+_REPLACEMENT = "\ufffd".encode()
+
+
+def replace_lossy_sequences(data: bytes) -> bytes:
+    """``ftfy.fixes.replace_lossy_sequences(data)``: ``LOSSY_UTF8_RE``'s matches become U+FFFD."""
+    return starting_sub(chardata.LOSSY_UTF8_RE, _LOSSY_SEARCH, lambda _: _REPLACEMENT, data)

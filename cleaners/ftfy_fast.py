@@ -26,7 +26,14 @@ import ftfy
 from ftfy import ExplainedText, ExplanationStep, TextFixerConfig, chardata, fixes
 
 from .badness_scan import looks_bad
-from .ftfy_checks import ALTERED_UTF8_SEARCH, UTF8_DETECTOR_SEARCH, fixer_chars, may_be_lossy, utf8_detector_sub
+from .ftfy_checks import (
+    ALTERED_UTF8_SEARCH,
+    UTF8_DETECTOR_SEARCH,
+    fixer_chars,
+    may_be_lossy,
+    replace_lossy_sequences,
+    utf8_detector_sub,
+)
 
 SUPPORTED_VERSION = "6.3.1"
 """The ftfy release whose control flow is copied below."""
@@ -133,7 +140,7 @@ def _fix_encoding_one_step_and_explain(text: str, config: TextFixerConfig) -> tu
                     and encoding.startswith("sloppy")
                     and may_be_lossy(encoded_bytes)  # else ftfy's substitution finds nothing
                 ):
-                    replaced_bytes = fixes.replace_lossy_sequences(encoded_bytes)
+                    replaced_bytes = replace_lossy_sequences(encoded_bytes)
                     if replaced_bytes != encoded_bytes:
                         transcode_steps.append(ExplanationStep("transcode", "replace_lossy_sequences"))
                         encoded_bytes = replaced_bytes

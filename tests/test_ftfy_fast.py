@@ -163,3 +163,10 @@ def test_encoder_takes_what_possible_encoding_allows(encoding: str) -> None:
     assert chardata.possible_encoding(allowed + "\n", encoding) and ftfy_fast._encoded(allowed + "\n", encoding)
     for outside in ("\x1a" if encoding.startswith("sloppy") else "\ufffd", "\u5000"):
         assert not chardata.possible_encoding(outside, encoding) and ftfy_fast._encoded(outside, encoding) is None
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([*_BYTES, b"\xed\xa0", b"\xed\xb0", b"\x1a\x1a", b"??"]), max_size=16))
+def test_lossy_substitution(pieces: list[bytes]) -> None:
+    data = b"".join(pieces)
+    assert ftfy_checks.replace_lossy_sequences(data) == fixes.replace_lossy_sequences(data), data
