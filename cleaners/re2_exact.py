@@ -33,8 +33,8 @@ class Unsupported(Exception):
     """The pattern uses something this module does not translate."""
 
 
-@functools.cache
 def _all_chars() -> str:
+    """Every code point once (4.5 MB: built when needed, not kept)."""
     return np.arange(_MAX_CODE + 1, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
 
 
