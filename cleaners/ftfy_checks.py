@@ -25,6 +25,9 @@ from .badness_scan import _class_chars
 _sre_c: Any = importlib.import_module("re._constants")
 _sre_parse: Any = importlib.import_module("re._parser")
 
+FIXERS_IN_ORDER = ("fix_c1_controls", "fix_latin_ligatures", "fix_character_width", "uncurl_quotes", "fix_line_breaks",
+                   "fix_surrogates", "remove_terminal_escapes", "remove_control_chars")
+"""The fixers ftfy runs in every pass of ``fix_and_explain``, in its order."""
 _LINE_BREAKS = "\r\u2028\u2029\x85"
 """What ``fixes.fix_line_breaks`` replaces (``\\r\\n``, ``\\r``, U+2028, U+2029, U+0085)."""
 
@@ -76,37 +79,42 @@ def _first(items: list[tuple[Any, Any]]) -> set[int] | None:
 
 def _pattern_chars(pattern: re.Pattern[str]) -> set[str]:
     found = first_chars(pattern)
-    if found is None:  # pragma: no cover - a different ftfy; tests/test_ftfy_fast.py would fail
+    if found is None:  # pragma: no cover - a different ftfy (which ftfy_fast does not run)
         raise ValueError(pattern.pattern)
     return {chr(c) for c in found}
 
 
-def _fixer_triggers() -> dict[str, set[str]]:
-    return {
-        "fix_c1_controls": _pattern_chars(chardata.C1_CONTROL_RE),
-        "fix_latin_ligatures": {chr(c) for c in chardata.LIGATURES},
-        "fix_character_width": {chr(c) for c in chardata.WIDTH_MAP},
-        "uncurl_quotes": _pattern_chars(chardata.SINGLE_QUOTE_RE) | _pattern_chars(chardata.DOUBLE_QUOTE_RE),
-        "fix_line_breaks": set(_LINE_BREAKS),
-        "fix_surrogates": _pattern_chars(fixes.SURROGATE_RE),
-        "remove_terminal_escapes": _pattern_chars(fixes.ANSI_RE),
-        "remove_control_chars": {chr(c) for c in chardata.CONTROL_CHARS},
-    }
+def _fixer_triggers() -> dict[str, set[str]] | None:
+    try:
+        return {
+            "fix_c1_controls": _pattern_chars(chardata.C1_CONTROL_RE),
+            "fix_latin_ligatures": {chr(c) for c in chardata.LIGATURES},
+            "fix_character_width": {chr(c) for c in chardata.WIDTH_MAP},
+            "uncurl_quotes": _pattern_chars(chardata.SINGLE_QUOTE_RE) | _pattern_chars(chardata.DOUBLE_QUOTE_RE),
+            "fix_line_breaks": set(_LINE_BREAKS),
+                    "fix_surrogates": _pattern_chars(fixes.SURROGATE_RE),
+            "remove_terminal_escapes": _pattern_chars(fixes.ANSI_RE),
+            "remove_control_chars": {chr(c) for c in chardata.CONTROL_CHARS},
+        }
+    except (AttributeError, ValueError):  # pragma: no cover - a different ftfy: every fixer always runs
+        return None
 
 
-FIXER_TRIGGERS = _fixer_triggers()
+FIXER_TRIGGERS = _fixer_triggers() or {}
 """Per fixer of ftfy's pass, the characters it needs to find to change a text."""
 
 
 @functools.lru_cache(maxsize=16)
 def _fixer_chars(enabled: tuple[str, ...]) -> re.Pattern[str]:
+    if not FIXER_TRIGGERS:  # pragma: no cover - a different ftfy
+        return re.compile("(?s:.)")
     chars = set().union(*(FIXER_TRIGGERS[name] for name in enabled))
     return re.compile(_class(sorted(ord(c) for c in chars)) if chars else "(?!)")
 
 
 def fixer_chars(config: TextFixerConfig) -> re.Pattern[str]:
     """A class of the characters some fixer enabled by ``config`` needs to change a text."""
-    return _fixer_chars(tuple(name for name in FIXER_TRIGGERS if getattr(config, name)))
+    return _fixer_chars(tuple(name for name in FIXERS_IN_ORDER if getattr(config, name, False)))
 
 
 def starting_search(pattern: re.Pattern[Any]) -> Callable[..., re.Match[Any] | None]:
@@ -123,7 +131,10 @@ def starting_search(pattern: re.Pattern[Any]) -> Callable[..., re.Match[Any] | N
     end = "\n" if pattern.flags & re.VERBOSE else ""  # a comment on the pattern's last line ends there
     wrapped = f"{_class(sorted(starts))}(?<=(?={source}{end})(?s:.))"
     flags = pattern.flags & ~re.UNICODE if is_bytes else pattern.flags
-    return re.compile(wrapped.encode("latin-1") if is_bytes else wrapped, flags).search
+    try:
+        return re.compile(wrapped.encode("latin-1") if is_bytes else wrapped, flags).search
+    except re.error:  # pragma: no cover - e.g. inline flags in a future ftfy pattern
+        return pattern.search
 
 
 ALTERED_UTF8_SEARCH = starting_search(chardata.ALTERED_UTF8_RE)

@@ -28,6 +28,7 @@ from ftfy import ExplainedText, ExplanationStep, TextFixerConfig, chardata, fixe
 from .badness_scan import looks_bad
 from .ftfy_checks import (
     ALTERED_UTF8_SEARCH,
+    FIXERS_IN_ORDER,
     UTF8_DETECTOR_SEARCH,
     fixer_chars,
     may_be_lossy,
@@ -37,18 +38,6 @@ from .ftfy_checks import (
 
 SUPPORTED_VERSION = "6.3.1"
 """The ftfy release whose control flow is copied below."""
-
-_FIXER_ORDER = (
-    "fix_c1_controls",
-    "fix_latin_ligatures",
-    "fix_character_width",
-    "uncurl_quotes",
-    "fix_line_breaks",
-    "fix_surrogates",
-    "remove_terminal_escapes",
-    "remove_control_chars",
-)
-
 
 def fix_and_explain(text: str, config: TextFixerConfig) -> ExplainedText:
     """Same as ``ftfy.fix_and_explain(text, config)``."""
@@ -70,7 +59,7 @@ def fix_and_explain(text: str, config: TextFixerConfig) -> ExplainedText:
         if text is not settled:
             untouched = any_fixer_char(text) is None
             if not untouched:
-                for name in _FIXER_ORDER:
+                for name in FIXERS_IN_ORDER:
                     if getattr(config, name):
                         text = _try_fix(name, text, steps)
             if config.normalization is not None:

@@ -170,3 +170,8 @@ def test_encoder_takes_what_possible_encoding_allows(encoding: str) -> None:
 def test_lossy_substitution(pieces: list[bytes]) -> None:
     data = b"".join(pieces)
     assert ftfy_checks.replace_lossy_sequences(data) == fixes.replace_lossy_sequences(data), data
+
+
+def test_every_fixer_has_its_characters() -> None:
+    assert set(ftfy_checks.FIXER_TRIGGERS) == set(ftfy_checks.FIXERS_IN_ORDER)
+    assert ftfy.__version__ == ftfy_fast.SUPPORTED_VERSION  # else ftfy's own code runs (and this file is moot)
