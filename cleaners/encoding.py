@@ -21,6 +21,9 @@ from ftfy.badness import badness
 
 from .badness_scan import looks_bad, speed_up_ftfy
 from .config import Config
+from .ftfy_fast import fix_and_explain
+from .repair_check import NEEDS_FTFY_CHARS as _NEEDS_FTFY_CHARS
+from .repair_check import nothing_to_repair
 from .repair_memo import recall, remember
 
 _BOMS = (
@@ -67,11 +70,8 @@ _JAPANESE = frozenset({"kana", "han"})
 _WORD = re.compile(r"[^\W\d_]+")
 _HAN_GAP = re.compile(r"[\u3400-\u9fff](?: (?=[\u3400-\u9fff])|[.,;:!?](?= |$))")
 
-# Cheap signs that ftfy may have something to do besides mojibake (which `looks_bad` detects).
-# Split in two (a single character class is searched far faster than an alternation); same answers.
-_NEEDS_FTFY_CHARS = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r\x1b\u2028\u2029\ufb00-\ufb06\ud800-\udfff]"
-)
+# Cheap signs that ftfy may have something to do besides mojibake (which `looks_bad` detects): a character
+# class (cleaners/repair_check.py) and an entity, searched only when the text has '&'.
 _HTML_ENTITY = re.compile(r"&#?\w{1,10};")
 speed_up_ftfy()  # ftfy's mojibake test, exact but ~10x faster (cleaners/badness_scan.py)
 
@@ -275,7 +275,9 @@ def needs_repair(text: str, config: Config) -> bool:
         return True
     if text.isascii():
         return _needs_ftfy(text)
-    return _needs_ftfy(text) or not unicodedata.is_normalized("NFC", text) or looks_bad(text)
+    if nothing_to_repair(text):  # one RE2 search: no such character, NFC, no mojibake
+        return "&" in text and _HTML_ENTITY.search(text) is not None
+    return looks_bad(text) or _needs_ftfy(text) or not unicodedata.is_normalized("NFC", text)
 
 
 def repair_text(text: str, config: Config) -> tuple[str, list[str]]:
@@ -290,6 +292,6 @@ def repair_text(text: str, config: Config) -> tuple[str, list[str]]:
         return remembered  # within clean_documents, which reads each text twice
     if not needs_repair(text, config):
         return remember(text, config.uncurl_quotes, (text, []))
-    explained = ftfy.fix_and_explain(text, config=_fixer_config(config))
+    explained = fix_and_explain(text, _fixer_config(config))  # ftfy's, with no-op steps skipped
     steps = [f"{step.action}:{step.parameter}" for step in (explained.explanation or [])]
     return remember(text, config.uncurl_quotes, (explained.text, steps))
