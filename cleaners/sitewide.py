@@ -28,10 +28,27 @@ _ARCHIVED = re.compile(r"^/web/\d+[a-z_]*/(.+)$")
 
 
 def _key_of_words(words: list[str]) -> LineKey:
+    """``line_key`` of a line's words: BLAKE2b of ``_DIGITS.sub("0", " ".join(words).casefold())`` in UTF-8.
+
+    The digits are blanked in the UTF-8 bytes when the line has no code point from U+0640 up (none of
+    its bytes is in ``_HIGH``): then its only decimal digits (``\\d``) are ASCII ones, and a run of them
+    becomes one ``0`` by mapping each to ``0`` and halving runs of ``00`` (UTF-8 bytes of other characters
+    are never ASCII). ~0.4 µs less than the regex search per line; tests compare with the definition."""
     norm = " ".join(words).casefold()
-    if _ANY_DIGIT.search(norm):
-        norm = _DIGITS.sub("0", norm)
-    return int.from_bytes(hashlib.blake2b(norm.encode("utf-8"), digest_size=8).digest(), "little")
+    data = norm.encode("utf-8")
+    if norm.isascii() or len(data.translate(None, _HIGH)) == len(data):
+        data = data.translate(_TO_ZERO)
+        while b"00" in data:
+            data = data.replace(b"00", b"0")
+    elif _ANY_DIGIT.search(norm):
+        data = _DIGITS.sub("0", norm).encode("utf-8")
+    return int.from_bytes(_blake2b(data, digest_size=8).digest(), "little")
+
+
+_blake2b = hashlib.blake2b
+_HIGH = bytes(range(0xD9, 0x100))
+"""The UTF-8 lead bytes of the code points from U+0640 up; the first non-ASCII decimal digit is U+0660."""
+_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
 
 
 def line_key(line: str) -> LineKey:
@@ -47,9 +64,24 @@ def site_of(url: str | None) -> str | None:
     """The host of a URL without ``www.``; None when there is no usable URL.
 
     A web archive capture (``web.archive.org/web/<time>/<url>``) belongs to the archived site.
+    Within ``remembering_keys`` the answers are remembered by URL (``clean_documents`` asks twice per
+    document: statistics, then cleaning; ``urlsplit`` ~4 µs).
     """
     if not url:
         return None
+    sites = _sites.get()
+    if sites is None:
+        return _site_of(url)
+    site = sites.get(url, _UNKNOWN)
+    if site is _UNKNOWN:
+        site = sites[url] = _site_of(url)
+    return site  # type: ignore[return-value]
+
+
+_UNKNOWN = object()
+
+
+def _site_of(url: str) -> str | None:
     try:
         parts = urlsplit(url if "//" in url else f"//{url}")
         if parts.hostname == "web.archive.org" and (m := _ARCHIVED.match(parts.path)):
@@ -63,17 +95,19 @@ def site_of(url: str | None) -> str | None:
 
 
 _known: ContextVar[dict[str, LineKey] | None] = ContextVar("presswash_line_keys", default=None)
+_sites: ContextVar[dict[str, str | None] | None] = ContextVar("presswash_sites", default=None)
 
 
 @contextmanager
 def remembering_keys() -> Iterator[None]:
     """Within this block, :func:`short_lines` remembers ``line_key`` of the lines it meets (by stripped
     line), for :func:`known_keys`: ``clean_documents`` counts a batch's lines, then cleans the same lines
-    and needs their keys again (~7 µs each). Outside it nothing is stored."""
-    token = _known.set({})
+    and needs their keys again (~2 µs each); and :func:`site_of` its answers. Outside it nothing is stored."""
+    token, sites = _known.set({}), _sites.set({})
     try:
         yield
     finally:
+        _sites.reset(sites)
         _known.reset(token)
 
 
