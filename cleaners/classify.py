@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
 
 from .catalogue import Catalogue, catalogue
 from .config import Config
@@ -64,10 +66,22 @@ def section_start(
         return None
     prose_words = 0
     first_section = cat.branch_count
+    if candidates is not None:  # only lines with a section rule among their candidates can open it
+        at = 0
+        for j in [j for j, found in enumerate(candidates) if found and found[-1] >= first_section]:
+            info = infos[j]
+            if info.prose:
+                continue
+            prose_words += sum([words for _, words, prose in infos[at:j] if prose])
+            at = j
+            enough = prose_words >= min_prose_words
+            for rule in cat.sections:
+                if ((enough or rule.zone == "any") and info.words <= rule.max_words
+                        and rule.regex.search(info.text)):
+                    return j, rule
+        return None
     for j, info in enumerate(infos):
         if not info.prose:
-            if candidates is not None and (not candidates[j] or candidates[j][-1] < first_section):
-                continue
             enough = prose_words >= min_prose_words
             for rule in cat.sections:
                 if ((enough or rule.zone == "any") and info.words <= rule.max_words
@@ -106,8 +120,20 @@ def classify_many(
 ) -> list[list[Verdict | None]]:
     """:func:`classify_lines` of several documents (``site_boilerplate``: one per document); the line
     model scores all their lines at once. Each document's verdicts are those it gets alone."""
+    return classify_with_infos(docs, config, site_boilerplate=site_boilerplate, line_model=line_model)[0]
+
+
+def classify_with_infos(
+    docs: Sequence[Sequence[str]],
+    config: Config,
+    *,
+    site_boilerplate: Sequence[frozenset[int] | None],
+    line_model: bool = True,
+) -> tuple[list[list[Verdict | None]], list[list[int]] | None, list[list[LineInfo]] | None]:
+    """:func:`classify_many`, and per document the positions of its non-blank lines and their
+    ``line_info(line.strip())`` (None when nothing was classified)."""
     if not config.remove_boilerplate:
-        return [[None] * len(lines) for lines in docs]
+        return [[None] * len(lines) for lines in docs], None, None
     use_model = line_model and config.model_enabled and config.rule_enabled(MODEL_RULE_ID)
     model = load_model(config.model_file) if use_model else None
     if model is not None:
@@ -125,14 +151,14 @@ def classify_many(
         out.append(verdicts)
         ruled += [verdicts[i] is not None for i in index]
     if model is None or not ruled:
-        return out
+        return out, indexes, all_infos
     threshold = config.model_threshold if config.model_threshold is not None else model.threshold
     scores = predict(model, rows, ruled, skip_ruled=True, sizes=sizes)
     at = 0
     for verdicts, index, infos in zip(out, indexes, all_infos, strict=True):
         _model_verdicts(verdicts, index, infos, scores[at:at + len(index)], threshold, config)
         at += len(index)
-    return out
+    return out, indexes, all_infos
 
 
 def _rule_verdicts(
@@ -140,25 +166,20 @@ def _rule_verdicts(
     site_boilerplate: frozenset[int] | None,
 ) -> list[Verdict | None]:
     """The verdicts of the rule catalogue, the comment section and the site's repeated lines."""
-    from .sitewide import known_keys, line_key
-
     verdicts: list[Verdict | None] = [None] * count
-    prose = [j for j, info in enumerate(infos) if info.prose]
-    first, last = (prose[0], prose[-1]) if prose else (len(infos), -1)
+    first, last = _prose_span(infos)
     cat = catalogue(config.disabled_rules)
-    use_site = bool(site_boilerplate) and config.rule_enabled(SITE_RULE_ID)
-    known = (known_keys() or {}) if use_site else {}
-    site_words = config.sitewide_max_words
-    candidates = cat.scan([info.text for info in infos])
+    texts = list(map(_text_of, infos))
+    candidates = cat.scan(texts)
     section = section_start(cat, infos, config.section_min_prose_words, candidates)
     if candidates is None:
         for j, (i, info) in enumerate(zip(index, infos, strict=True)):
             zone = _zone(j, first, last)
             verdicts[i] = _rule_verdict(cat, info, zone, zone != "body")
     else:  # only the lines with candidates can match a rule
-        for j in [j for j, found in enumerate(candidates) if found]:
+        for j in compress(range(len(candidates)), candidates):
             zone = _zone(j, first, last)
-            rule = cat.match_among(infos[j].text, zone, candidates[j])
+            rule = cat.match_among(texts[j], zone, candidates[j])
             if rule is not None:
                 verdicts[index[j]] = _rule_hit(rule, zone != "body")
     # then, where no rule removed the line: the comment section from its start, the site's repeated lines
@@ -167,16 +188,32 @@ def _rule_verdicts(
         for i in index[section[0]:]:
             if verdicts[i] is None:
                 verdicts[i] = verdict
-    if use_site:
-        repeated = Verdict(SITE_RULE_ID, "repeated across documents of this site in the run", edge=True)
-        for i, info in zip(index, infos, strict=True):
+    if site_boilerplate and config.rule_enabled(SITE_RULE_ID):
+        from .sitewide import known_keys, line_key
+
+        keys: list[object] = list(map((known_keys() or {}).get, texts))  # what _site_key looks up first
+        for j in [j for j, key in enumerate(keys) if key is None]:
+            if verdicts[index[j]] is None:
+                keys[j] = _site_key(infos[j], line_key, {}, config.sitewide_max_words)
+        for i in compress(index, map(site_boilerplate.__contains__, keys)):
             if verdicts[i] is None:
-                key: object = known.get(info.text)  # what _site_key looks up first, without a call
-                if key is None:
-                    key = _site_key(info, line_key, known, site_words)
-                if key in site_boilerplate:  # type: ignore[operator]
-                    verdicts[i] = repeated
+                verdicts[i] = _REPEATED
     return verdicts
+
+
+_text_of = itemgetter(0)
+_REPEATED = Verdict(SITE_RULE_ID, "repeated across documents of this site in the run", edge=True)
+
+
+def _prose_span(infos: Sequence[LineInfo]) -> tuple[int, int]:
+    """The positions of the first and last prose line of ``infos``; (len, -1) when there is none."""
+    prose = list(map(_prose_of, infos))
+    if True not in prose:
+        return len(infos), -1
+    return prose.index(True), len(prose) - 1 - prose[::-1].index(True)
+
+
+_prose_of = itemgetter(2)
 
 
 _hits: dict[tuple[int, bool], tuple[Rule, Verdict]] = {}
@@ -198,8 +235,7 @@ def _model_verdicts(
     threshold: float, config: Config,
 ) -> None:
     """Add the line model's verdicts (``scores``: per non-blank line) to the lines no rule removed."""
-    prose = [j for j, info in enumerate(infos) if info.prose]
-    first, last = (prose[0], prose[-1]) if prose else (len(infos), -1)
+    first, last = _prose_span(infos)
     for j, (i, p) in enumerate(zip(index, scores, strict=True)):
         if verdicts[i] is None and p < threshold and not (j == 0 and _headline(infos)):
             verdicts[i] = Verdict(
