@@ -28,13 +28,17 @@ _ARCHIVED = re.compile(r"^/web/\d+[a-z_]*/(.+)$")
 
 
 def _key_of_words(words: list[str]) -> LineKey:
-    """``line_key`` of a line's words: BLAKE2b of ``_DIGITS.sub("0", " ".join(words).casefold())`` in UTF-8.
+    return _key_of_norm(" ".join(words).casefold())
+
+
+def _key_of_norm(norm: str) -> LineKey:
+    """``line_key`` of a line whose words, joined by single spaces and casefolded, are ``norm``: BLAKE2b of
+    ``_DIGITS.sub("0", norm)`` in UTF-8.
 
     The digits are blanked in the UTF-8 bytes when the line has no code point from U+0640 up (none of
     its bytes is in ``_HIGH``): then its only decimal digits (``\\d``) are ASCII ones, and a run of them
     becomes one ``0`` by mapping each to ``0`` and halving runs of ``00`` (UTF-8 bytes of other characters
     are never ASCII). ~0.4 µs less than the regex search per line; tests compare with the definition."""
-    norm = " ".join(words).casefold()
     data = norm.encode("utf-8")
     if norm.isascii() or len(data.translate(None, _HIGH)) == len(data):
         data = data.translate(_TO_ZERO)
@@ -43,6 +47,13 @@ def _key_of_words(words: list[str]) -> LineKey:
     elif _ANY_DIGIT.search(norm):
         data = _DIGITS.sub("0", norm).encode("utf-8")
     return int.from_bytes(_blake2b(data, digest_size=8).digest(), "little")
+
+
+def _plain_ascii(line: str) -> bool:
+    """For a non-empty ASCII piece of ``str.splitlines``: its only whitespace is single spaces between words,
+    so ``" ".join(line.split())`` and ``line.strip()`` are ``line``, with ``line.count(" ") + 1`` words. (The
+    ASCII whitespace of ``str.split`` is the space, tab, ``\\x1f`` and line breaks of ``splitlines``.)"""
+    return "\t" not in line and "\x1f" not in line and "  " not in line and line[0] != " " != line[-1]
 
 
 _blake2b = hashlib.blake2b
@@ -118,25 +129,39 @@ def known_keys() -> dict[str, LineKey] | None:
 
 def short_lines(text: str, config: Config) -> Iterable[tuple[LineKey, str]]:
     """(key, stripped line) of each line of at most ``sitewide_max_words`` words, in order."""
+    return [(key, line) for _, key, line in _short_entries(text, config)]
+
+
+def _short_entries(text: str, config: Config) -> list[tuple[int, LineKey, str]]:
+    """(word count, key, stripped line) of each line of at most ``sitewide_max_words`` words, in order."""
     max_words = config.sitewide_max_words
     known = _known.get()
     memo = _short_memo
+    out: list[tuple[int, LineKey, str]] = []
     for raw in text.splitlines():
         found = memo.get(raw)
         if found is None:
-            words = raw.split(None, max_words)  # all of them, or max_words + 1 pieces: too many (~2x faster)
-            if not words or len(words) > max_words:
-                continue
-            found = (len(words), _key_of_words(words), raw.strip())
-            if len(words) <= _MEMO_MAX_WORDS:
+            if raw.isascii() and raw and _plain_ascii(raw):  # its words split by single spaces
+                count = raw.count(" ") + 1
+                if count > max_words:
+                    continue
+                found = (count, _key_of_norm(raw.lower()), raw)  # raw.split() joined by " " is raw
+            else:
+                words = raw.split(None, max_words)  # all of them, or max_words + 1 pieces: too many (~2x faster)
+                if not words or len(words) > max_words:
+                    continue
+                count = len(words)
+                found = (count, _key_of_words(words), raw.strip())
+            if count <= _MEMO_MAX_WORDS:
                 if len(memo) >= _MAX_MEMO:
                     memo.clear()
                 memo[raw] = found
         elif found[0] > max_words:
             continue
-        if known is not None:
-            known[found[2]] = found[1]  # line.split() == raw.split(): the key is line_key(line)
-        yield found[1], found[2]
+        out.append(found)
+    if known is not None:  # line.split() == raw.split(): the key is line_key(line)
+        known.update([(line, key) for _, key, line in out])
+    return out
 
 
 _short_memo: dict[str, tuple[int, LineKey, str]] = {}
@@ -166,7 +191,7 @@ class SiteLineStats:
         self.docs[site] += 1
         counter = self.lines[site]
         if not samples:  # each distinct key once, in order of first occurrence, counted in C
-            counter.update(iter(dict.fromkeys([key for key, _ in short_lines(text, config)])))
+            counter.update(iter(dict.fromkeys([key for _, key, _ in _short_entries(text, config)])))
             return
         seen: set[LineKey] = set()
         for key, line in short_lines(text, config):

@@ -227,3 +227,20 @@ def test_site_of_remembered_within_remembering_keys() -> None:
         assert [site_of(u) for u in urls] == want
         assert sitewide._sites.get()
     assert sitewide._sites.get() is None and [site_of(u) for u in urls] == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aB1 \t\x1f\x0b\x0c\x1c\r\n\x85\xa0\u2028é.")), max_size=60),
+       st.sampled_from([0, 1, 2, 5, 30]))
+def test_short_lines_are_the_reference_ones(text: str, max_words: int) -> None:
+    """Plain ASCII lines (single spaces between words) take a path without ``split``: same keys and lines."""
+    from cleaners import sitewide
+
+    sitewide._short_memo.clear()
+    assert list(short_lines(text, Config(sitewide_max_words=max_words))) == _short_lines_reference(text, max_words)
+
+
+def test_the_ascii_whitespace_inside_a_line_is_space_tab_and_unit_separator() -> None:
+    """``_plain_ascii`` looks for these three only: every other ASCII ``isspace`` character breaks lines."""
+    inside = [chr(c) for c in range(128) if chr(c).isspace() and len(f"a{chr(c)}b".splitlines()) == 1]
+    assert inside == ["\t", "\x1f", " "]
