@@ -8,9 +8,9 @@ which weighs length, punctuation, vocabulary, position and neighbours.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from itertools import compress
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import is_not, itemgetter
+from typing import NamedTuple
 
 from .catalogue import Catalogue, catalogue
 from .config import Config
@@ -23,9 +23,9 @@ MODEL_RULE_ID = "model.line-classifier"
 SITE_RULE_ID = "site.repeated-line"
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """Why one line is boilerplate."""
+class Verdict(NamedTuple):
+    """Why one line is boilerplate. A named tuple, not a frozen dataclass: the line model makes one per
+    line it removes (~2.5x cheaper); a verdict is never empty, so it is true and None is not."""
 
     rule_id: str
     reason: str
@@ -149,7 +149,7 @@ def classify_with_infos(
     for lines, index, infos, learned in zip(docs, indexes, all_infos, site_boilerplate, strict=True):
         verdicts = _rule_verdicts(len(lines), index, infos, config, learned)
         out.append(verdicts)
-        ruled += [verdicts[i] is not None for i in index]
+        ruled += map(is_not, map(verdicts.__getitem__, index), repeat(None))
     if model is None or not ruled:
         return out, indexes, all_infos
     threshold = config.model_threshold if config.model_threshold is not None else model.threshold
@@ -235,16 +235,22 @@ def _model_verdicts(
     threshold: float, config: Config,
 ) -> None:
     """Add the line model's verdicts (``scores``: per non-blank line) to the lines no rule removed."""
+    if len(scores) != len(index):
+        raise ValueError("one score per non-blank line")
     first, last = _prose_span(infos)
-    for j, (i, p) in enumerate(zip(index, scores, strict=True)):
-        if verdicts[i] is None and p < threshold and not (j == 0 and _headline(infos)):
-            verdicts[i] = Verdict(
-                MODEL_RULE_ID,
-                "line classifier: reads like page furniture in this position",
-                risky=p >= config.model_confident_below or infos[j].prose,
-                score=round(1.0 - p, 4),
-                edge=not first <= j <= last,
-            )
+    below = [j for j, p in enumerate(scores) if p < threshold]
+    if below and below[0] == 0 and _headline(infos):
+        del below[0]
+    confident = config.model_confident_below
+    for j in below:
+        i = index[j]
+        if verdicts[i] is None:
+            p = scores[j]
+            verdicts[i] = Verdict(MODEL_RULE_ID, _MODEL_REASON, p >= confident or infos[j].prose, round(1.0 - p, 4),
+                                  not first <= j <= last)
+
+
+_MODEL_REASON = "line classifier: reads like page furniture in this position"
 
 
 _site_keys: dict[str, object] = {}

@@ -73,3 +73,36 @@ def test_section_start_with_candidates_is_the_one_without() -> None:
         candidates = cat.scan([info.text for info in infos])
         for min_words in (0, 30, 200, 10_000):
             assert section_start(cat, infos, min_words, candidates) == section_start(cat, infos, min_words)
+
+
+def _model_reference(verdicts: list[Verdict | None], index: list[int], infos: list, scores: list[float],
+                     threshold: float, config: Config) -> None:
+    prose = [j for j, info in enumerate(infos) if info.prose]
+    first, last = (prose[0], prose[-1]) if prose else (len(infos), -1)
+    for j, (i, p) in enumerate(zip(index, scores, strict=True)):
+        if verdicts[i] is None and p < threshold and not (j == 0 and classify._headline(infos)):
+            verdicts[i] = Verdict(classify.MODEL_RULE_ID,
+                                  "line classifier: reads like page furniture in this position",
+                                  risky=p >= config.model_confident_below or infos[j].prose,
+                                  score=round(1.0 - p, 4), edge=not first <= j <= last)
+
+
+def test_model_verdicts_are_the_reference_ones() -> None:
+    import random
+
+    rng = random.Random(8)
+    config = Config()
+    for n, text in enumerate(_texts()):
+        lines = split_lines(text)
+        index = [i for i, line in enumerate(lines) if line.strip()]
+        infos = [line_info(lines[i].strip()) for i in index]
+        for threshold in (0.0, 0.3, 0.5, 1.0):
+            scores = [rng.random() for _ in index]
+            if scores and n % 2:
+                scores[0] = 0.0  # a first line the model would remove: kept when it reads like a headline
+            ruled = [None if rng.random() < 0.7 else _rule_hit(catalogue(frozenset()).rules[0], False)
+                     for _ in lines]
+            got, want = list(ruled), list(ruled)
+            classify._model_verdicts(got, index, infos, scores, threshold, config)
+            _model_reference(want, index, infos, scores, threshold, config)
+            assert got == want
