@@ -269,8 +269,9 @@ def _site_key(
     if key is not None:
         return key
     if info.words > _SITE_KEY_MAX_WORDS:
-        # info.words counts CJK characters too: without them (ASCII) it is len(text.split())
-        if info.words > max_words and (info.text.isascii() or len(info.text.split(None, max_words)) > max_words):
+        # info.words counts CJK characters too: without them it is len(text.split())
+        if info.words > max_words and (info.text.isascii() or _without_cjk(info.text)
+                                       or len(info.text.split(None, max_words)) > max_words):
             return None  # never counted (sitewide.short_lines): no key to look up, none to collide
         return line_key(info.text)
     key = _site_keys.get(info.text)
@@ -280,6 +281,16 @@ def _site_key(
             _site_keys.clear()
         _site_keys[info.text] = key
     return key
+
+
+def _without_cjk(text: str) -> bool:
+    """True only if ``text`` has no character of ``features._CJK`` (all from U+3040 to U+D7AF: their UTF-8
+    lead bytes are in ``_CJK_LEAD``, tests check each one); ~4x cheaper than splitting a long line."""
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data.translate(None, _CJK_LEAD)) == len(data)
+
+
+_CJK_LEAD = bytes(range(0xE3, 0xEE))
 
 
 def _headline(infos: Sequence[LineInfo]) -> bool:

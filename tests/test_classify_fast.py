@@ -106,3 +106,18 @@ def test_model_verdicts_are_the_reference_ones() -> None:
             classify._model_verdicts(got, index, infos, scores, threshold, config)
             _model_reference(want, index, infos, scores, threshold, config)
             assert got == want
+
+
+def test_without_cjk_is_true_only_without_cjk_characters() -> None:
+    """``_site_key`` takes ``LineInfo.words`` as the split count of a long line without CJK characters."""
+    import sys
+
+    from cleaners.features import _CJK
+
+    for c in range(sys.maxunicode + 1):
+        ch = chr(c)
+        if _CJK.match(ch):
+            assert ch.encode("utf-8", "surrogatepass")[0] in classify._CJK_LEAD, hex(c)
+            assert not classify._without_cjk(f"a {ch} b")
+    assert classify._without_cjk("plain text, déjà vu — “quoted” \ud800") is False  # a surrogate: not known
+    assert classify._without_cjk("plain text, déjà vu — “quoted”")
