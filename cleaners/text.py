@@ -19,7 +19,7 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 
 def split_lines(text: str) -> list[str]:
     """Lines with trailing spaces removed; ``\\r\\n`` and ``\\r`` count as line breaks."""
-    return [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return list(map(str.rstrip, text.replace("\r\n", "\n").replace("\r", "\n").split("\n")))
 
 
 def assemble(lines: Sequence[str], keep: Sequence[bool]) -> str:
