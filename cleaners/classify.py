@@ -286,11 +286,12 @@ def _site_key(
 def _without_cjk(text: str) -> bool:
     """True only if ``text`` has no character of ``features._CJK`` (all from U+3040 to U+D7AF: their UTF-8
     lead bytes are in ``_CJK_LEAD``, tests check each one); ~4x cheaper than splitting a long line."""
-    data = text.encode("utf-8", "surrogatepass")
-    return len(data.translate(None, _CJK_LEAD)) == len(data)
+    return text.encode("utf-8", "surrogatepass").translate(_CJK_MARK).find(b"\xff") < 0
 
 
 _CJK_LEAD = bytes(range(0xE3, 0xEE))
+_CJK_MARK = bytes.maketrans(_CJK_LEAD + b"\xff", b"\xff" * (len(_CJK_LEAD) + 1))
+"""Each byte of ``_CJK_LEAD`` to 0xFF (which UTF-8 never holds)."""
 
 
 def _headline(infos: Sequence[LineInfo]) -> bool:

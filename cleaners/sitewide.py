@@ -40,9 +40,10 @@ def _key_of_norm(norm: str) -> LineKey:
     becomes one ``0`` by mapping each to ``0`` and halving runs of ``00`` (UTF-8 bytes of other characters
     are never ASCII). ~0.4 µs less than the regex search per line; tests compare with the definition."""
     data = norm.encode("utf-8")
-    if norm.isascii() or len(data.translate(None, _HIGH)) == len(data):
-        data = data.translate(_TO_ZERO)
-        while b"00" in data:
+    blanked = data.translate(_TO_ZERO)  # and every byte of _HIGH to 0xFF (never in UTF-8)
+    if norm.isascii() or blanked.find(b"\xff") < 0:
+        data = blanked
+        while data.find(b"00") >= 0:  # (`in` would first try the needle as an integer: ~10x slower)
             data = data.replace(b"00", b"0")
     elif _ANY_DIGIT.search(norm):
         data = _DIGITS.sub("0", norm).encode("utf-8")
@@ -59,7 +60,7 @@ def _plain_ascii(line: str) -> bool:
 _blake2b = hashlib.blake2b
 _HIGH = bytes(range(0xD9, 0x100))
 """The UTF-8 lead bytes of the code points from U+0640 up; the first non-ASCII decimal digit is U+0660."""
-_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_TO_ZERO = bytes.maketrans(b"0123456789" + _HIGH, b"0" * 10 + b"\xff" * len(_HIGH))
 
 
 def line_key(line: str) -> LineKey:
