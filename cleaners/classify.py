@@ -18,6 +18,7 @@ from .feature_matrix import feature_matrices
 from .features import LineInfo, line_info
 from .model_line import load_model, predict
 from .rules import Rule
+from .sitewide import known_keys, line_key
 
 MODEL_RULE_ID = "model.line-classifier"
 SITE_RULE_ID = "site.repeated-line"
@@ -189,8 +190,6 @@ def _rule_verdicts(
             if verdicts[i] is None:
                 verdicts[i] = verdict
     if site_boilerplate and config.rule_enabled(SITE_RULE_ID):
-        from .sitewide import known_keys, line_key
-
         keys: list[object] = list(map((known_keys() or {}).get, texts))  # what _site_key looks up first
         for j in [j for j, key in enumerate(keys) if key is None]:
             if verdicts[index[j]] is None:
