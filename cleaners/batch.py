@@ -144,7 +144,7 @@ def _clean_batch(
         if doc.html is None:
             try:
                 text, fixes = _input_text(doc)
-                if text is not None and text.strip():
+                if text and not text.isspace():  # text.strip() is not empty (without copying the text)
                     plain.append((k, text, fixes))
                     continue
             except Exception:  # clean_document below meets it again and reports it

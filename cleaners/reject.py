@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from .config import Config
-from .features import line_info
+from .features import LineInfo, line_info
 from .model import Rejection
 from .multiscan import text_prefilter
 from .prefilter import forget_parsed
@@ -102,10 +102,14 @@ _ARTICLE_LINE_WORDS = 25
 def missing_article(candidates: Sequence[str], removed: int, config: Config) -> Rejection | None:
     """``no-article`` when ``removed`` lines went and none of ``candidates`` (the lines no rule
     removed: kept ones and the line classifier's removals) reads like article text."""
+    return missing_article_of(map(line_info, map(str.strip, candidates)), removed, config)
+
+
+def missing_article_of(candidates: Iterable[LineInfo], removed: int, config: Config) -> Rejection | None:
+    """:func:`missing_article` of the candidates' ``line_info(line.strip())``."""
     if removed < config.no_article_min_removed:
         return None
-    for line in candidates:
-        info = line_info(line.strip())
+    for info in candidates:
         if info.prose or info.words >= _ARTICLE_LINE_WORDS:
             return None
     return Rejection("no-article", f"{removed} lines removed and no line of article text outside them")

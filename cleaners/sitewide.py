@@ -28,10 +28,39 @@ _ARCHIVED = re.compile(r"^/web/\d+[a-z_]*/(.+)$")
 
 
 def _key_of_words(words: list[str]) -> LineKey:
-    norm = " ".join(words).casefold()
-    if _ANY_DIGIT.search(norm):
-        norm = _DIGITS.sub("0", norm)
-    return int.from_bytes(hashlib.blake2b(norm.encode("utf-8"), digest_size=8).digest(), "little")
+    return _key_of_norm(" ".join(words).casefold())
+
+
+def _key_of_norm(norm: str) -> LineKey:
+    """``line_key`` of a line whose words, joined by single spaces and casefolded, are ``norm``: BLAKE2b of
+    ``_DIGITS.sub("0", norm)`` in UTF-8.
+
+    The digits are blanked in the UTF-8 bytes when the line has no code point from U+0640 up (none of
+    its bytes is in ``_HIGH``): then its only decimal digits (``\\d``) are ASCII ones, and a run of them
+    becomes one ``0`` by mapping each to ``0`` and halving runs of ``00`` (UTF-8 bytes of other characters
+    are never ASCII). ~0.4 µs less than the regex search per line; tests compare with the definition."""
+    data = norm.encode("utf-8")
+    blanked = data.translate(_TO_ZERO)  # and every byte of _HIGH to 0xFF (never in UTF-8)
+    if norm.isascii() or blanked.find(b"\xff") < 0:
+        data = blanked
+        while data.find(b"00") >= 0:  # (`in` would first try the needle as an integer: ~10x slower)
+            data = data.replace(b"00", b"0")
+    elif _ANY_DIGIT.search(norm):
+        data = _DIGITS.sub("0", norm).encode("utf-8")
+    return int.from_bytes(_blake2b(data, digest_size=8).digest(), "little")
+
+
+def _plain_ascii(line: str) -> bool:
+    """For a non-empty ASCII piece of ``str.splitlines``: its only whitespace is single spaces between words,
+    so ``" ".join(line.split())`` and ``line.strip()`` are ``line``, with ``line.count(" ") + 1`` words. (The
+    ASCII whitespace of ``str.split`` is the space, tab, ``\\x1f`` and line breaks of ``splitlines``.)"""
+    return "\t" not in line and "\x1f" not in line and "  " not in line and line[0] != " " != line[-1]
+
+
+_blake2b = hashlib.blake2b
+_HIGH = bytes(range(0xD9, 0x100))
+"""The UTF-8 lead bytes of the code points from U+0640 up; the first non-ASCII decimal digit is U+0660."""
+_TO_ZERO = bytes.maketrans(b"0123456789" + _HIGH, b"0" * 10 + b"\xff" * len(_HIGH))
 
 
 def line_key(line: str) -> LineKey:
@@ -47,9 +76,24 @@ def site_of(url: str | None) -> str | None:
     """The host of a URL without ``www.``; None when there is no usable URL.
 
     A web archive capture (``web.archive.org/web/<time>/<url>``) belongs to the archived site.
+    Within ``remembering_keys`` the answers are remembered by URL (``clean_documents`` asks twice per
+    document: statistics, then cleaning; ``urlsplit`` ~4 µs).
     """
     if not url:
         return None
+    sites = _sites.get()
+    if sites is None:
+        return _site_of(url)
+    site = sites.get(url, _UNKNOWN)
+    if site is _UNKNOWN:
+        site = sites[url] = _site_of(url)
+    return site  # type: ignore[return-value]
+
+
+_UNKNOWN = object()
+
+
+def _site_of(url: str) -> str | None:
     try:
         parts = urlsplit(url if "//" in url else f"//{url}")
         if parts.hostname == "web.archive.org" and (m := _ARCHIVED.match(parts.path)):
@@ -63,17 +107,19 @@ def site_of(url: str | None) -> str | None:
 
 
 _known: ContextVar[dict[str, LineKey] | None] = ContextVar("presswash_line_keys", default=None)
+_sites: ContextVar[dict[str, str | None] | None] = ContextVar("presswash_sites", default=None)
 
 
 @contextmanager
 def remembering_keys() -> Iterator[None]:
     """Within this block, :func:`short_lines` remembers ``line_key`` of the lines it meets (by stripped
     line), for :func:`known_keys`: ``clean_documents`` counts a batch's lines, then cleans the same lines
-    and needs their keys again (~7 µs each). Outside it nothing is stored."""
-    token = _known.set({})
+    and needs their keys again (~2 µs each); and :func:`site_of` its answers. Outside it nothing is stored."""
+    token, sites = _known.set({}), _sites.set({})
     try:
         yield
     finally:
+        _sites.reset(sites)
         _known.reset(token)
 
 
@@ -84,25 +130,39 @@ def known_keys() -> dict[str, LineKey] | None:
 
 def short_lines(text: str, config: Config) -> Iterable[tuple[LineKey, str]]:
     """(key, stripped line) of each line of at most ``sitewide_max_words`` words, in order."""
+    return [(key, line) for _, key, line in _short_entries(text, config)]
+
+
+def _short_entries(text: str, config: Config) -> list[tuple[int, LineKey, str]]:
+    """(word count, key, stripped line) of each line of at most ``sitewide_max_words`` words, in order."""
     max_words = config.sitewide_max_words
     known = _known.get()
     memo = _short_memo
+    out: list[tuple[int, LineKey, str]] = []
     for raw in text.splitlines():
         found = memo.get(raw)
         if found is None:
-            words = raw.split(None, max_words)  # all of them, or max_words + 1 pieces: too many (~2x faster)
-            if not words or len(words) > max_words:
-                continue
-            found = (len(words), _key_of_words(words), raw.strip())
-            if len(words) <= _MEMO_MAX_WORDS:
+            if raw.isascii() and raw and _plain_ascii(raw):  # its words split by single spaces
+                count = raw.count(" ") + 1
+                if count > max_words:
+                    continue
+                found = (count, _key_of_norm(raw.lower()), raw)  # raw.split() joined by " " is raw
+            else:
+                words = raw.split(None, max_words)  # all of them, or max_words + 1 pieces: too many (~2x faster)
+                if not words or len(words) > max_words:
+                    continue
+                count = len(words)
+                found = (count, _key_of_words(words), raw.strip())
+            if count <= _MEMO_MAX_WORDS:
                 if len(memo) >= _MAX_MEMO:
                     memo.clear()
                 memo[raw] = found
         elif found[0] > max_words:
             continue
-        if known is not None:
-            known[found[2]] = found[1]  # line.split() == raw.split(): the key is line_key(line)
-        yield found[1], found[2]
+        out.append(found)
+    if known is not None:  # line.split() == raw.split(): the key is line_key(line)
+        known.update([(line, key) for _, key, line in out])
+    return out
 
 
 _short_memo: dict[str, tuple[int, LineKey, str]] = {}
@@ -132,7 +192,7 @@ class SiteLineStats:
         self.docs[site] += 1
         counter = self.lines[site]
         if not samples:  # each distinct key once, in order of first occurrence, counted in C
-            counter.update(iter(dict.fromkeys([key for key, _ in short_lines(text, config)])))
+            counter.update(iter(dict.fromkeys([key for _, key, _ in _short_entries(text, config)])))
             return
         seen: set[LineKey] = set()
         for key, line in short_lines(text, config):

@@ -178,3 +178,69 @@ def test_site_key_is_none_exactly_for_lines_statistics_never_count() -> None:
             info = line_info(line.strip())
             want = None if len(info.text.split()) > max_words else line_key(info.text)
             assert _site_key(info, line_key, {}, max_words) == want, (line, max_words)
+
+
+def _key_reference(line: str) -> int:
+    """``line_key`` as first defined: the regex blanks the digits of the casefolded, space-joined words."""
+    import hashlib
+    import re
+
+    norm = re.sub(r"\d+", "0", " ".join(line.split()).casefold())
+    return int.from_bytes(hashlib.blake2b(norm.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def test_line_key_blanks_digits_as_the_regex_does_for_every_code_point() -> None:
+    """The byte-level digit blanking of ``_key_of_words`` holds where the line has no code point from U+0640
+    up: there every decimal digit is ASCII (``\\d`` is ``str.isdecimal``), and each code point in context."""
+    import re
+    import sys
+
+    from cleaners import sitewide
+
+    digit = re.compile(r"\d")
+    decimals = [c for c in range(sys.maxunicode + 1) if chr(c).isdecimal()]
+    assert all(bool(digit.match(chr(c))) for c in decimals)
+    assert min(c for c in decimals if c >= 128) >= 0x640 and all(
+        c < 128 or chr(c).encode("utf-8")[0] in sitewide._HIGH for c in decimals)
+    for c in range(sys.maxunicode + 1):
+        if 0xD800 <= c < 0xE000:
+            continue
+        ch = chr(c)
+        line = f"a{ch}1{ch}{ch}22 X{ch}"
+        assert line_key(line) == _key_reference(line), hex(c)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aZ0123 9\t\u0660\u0661\u06f5\u0966ßİΣ\u0640\u0663é日")), max_size=30))
+def test_line_key_is_the_reference_key(line: str) -> None:
+    assert line_key(line) == _key_reference(line)
+
+
+def test_site_of_remembered_within_remembering_keys() -> None:
+    from cleaners import sitewide
+
+    urls = ["https://www.example.com/a", "example.org/b", "http://[::1", "https://web.archive.org/web/1/x.net/y",
+            "", "https://www.example.com/a"]
+    want = [sitewide._site_of(u) if u else None for u in urls]
+    with sitewide.remembering_keys():
+        assert [site_of(u) for u in urls] == want
+        assert [site_of(u) for u in urls] == want
+        assert sitewide._sites.get()
+    assert sitewide._sites.get() is None and [site_of(u) for u in urls] == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aB1 \t\x1f\x0b\x0c\x1c\r\n\x85\xa0\u2028é.")), max_size=60),
+       st.sampled_from([0, 1, 2, 5, 30]))
+def test_short_lines_are_the_reference_ones(text: str, max_words: int) -> None:
+    """Plain ASCII lines (single spaces between words) take a path without ``split``: same keys and lines."""
+    from cleaners import sitewide
+
+    sitewide._short_memo.clear()
+    assert list(short_lines(text, Config(sitewide_max_words=max_words))) == _short_lines_reference(text, max_words)
+
+
+def test_the_ascii_whitespace_inside_a_line_is_space_tab_and_unit_separator() -> None:
+    """``_plain_ascii`` looks for these three only: every other ASCII ``isspace`` character breaks lines."""
+    inside = [chr(c) for c in range(128) if chr(c).isspace() and len(f"a{chr(c)}b".splitlines()) == 1]
+    assert inside == ["\t", "\x1f", " "]

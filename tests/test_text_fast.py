@@ -111,3 +111,41 @@ def test_dev_documents() -> None:
         _check(lines, keep, risky)
         _check(lines, [True] * len(lines), risky)
 
+
+
+def test_removals_are_the_dataclass_ones() -> None:
+    """``_removals`` fills each ``Removal.__dict__`` itself: equal to ``Removal(...)``, field for field and in
+    field order (pickles alike), and it relies on ``Removal`` having no ``__post_init__``."""
+    import dataclasses
+    import pickle
+
+    from cleaners.model import Removal
+    from cleaners.text import _removals
+
+    assert not hasattr(Removal, "__post_init__")
+    lines = ["  a line ", "", "kept", "\tlast\u00a0"]
+    verdicts: list[Verdict | None] = [Verdict("r.one", "why", score=0.25), None, None, Verdict("r.two", "")]
+    want = [Removal("r.one", "a line", 0, "why", 0.25), Removal("r.two", "last", 3, "", None)]
+    got = _removals(lines, verdicts)
+    assert got == want and [type(r) for r in got] == [Removal, Removal]
+    assert [list(vars(r)) for r in got] == [[f.name for f in dataclasses.fields(Removal)]] * 2
+    assert pickle.dumps(got) == pickle.dumps(want) and [hash(r) for r in got] == [hash(r) for r in want]
+
+
+def test_finish_with_the_classifiers_infos_is_the_finish_without() -> None:
+    """``_finish`` judges ``no-article`` from the classifier's line infos when it has them: same result."""
+    from cleaners.classify import classify_with_infos
+    from cleaners.text import _finish
+
+    with gzip.open(bench_file("trafilatura_text.jsonl.gz"), "rt", encoding="utf-8") as f:
+        texts = [json.loads(line)["raw_text"] for line in f][:120]
+    seen = set()
+    for config in (Config(), Config(no_article_min_removed=1), Config(no_article_min_removed=1, min_words=1)):
+        docs = [split_lines(text) for text in texts]
+        verdicts, indexes, infos = classify_with_infos(docs, config, site_boilerplate=[None] * len(docs))
+        assert indexes is not None and infos is not None
+        for lines, found, index, line_infos in zip(docs, verdicts, indexes, infos, strict=True):
+            fast = _finish(lines, list(found), config, "d", None, (index, line_infos))
+            assert fast == _finish(lines, list(found), config, "d", None)
+            seen.add(fast.rejected.code if fast.rejected else None)
+    assert "no-article" in seen and None in seen
