@@ -191,10 +191,17 @@ def scan_bytes(line: str, lower: str) -> bytes:
     return data.encode("utf-8", "surrogatepass")
 
 
-_pack = struct.Struct(f"={len(F.OWN_NAMES)}d").pack
+_N_HEAD, _N_KW = len(F._LEN_BINS) + 1, len(F._KW_GROUPS)
+_pack = struct.Struct(f"={len(F.OWN_NAMES) - _N_HEAD - _N_KW}d").pack
 """A row as native doubles: a document's rows become one array by ``b"".join`` (converting a list of
-float tuples to an array cost ~60 µs per document)."""
-_LOG1P = [math.log1p(k) for k in range(1024)]
+float tuples to an array cost ~60 µs per document). A row is three pieces: the length bins and
+``log1p(words)`` (a function of the word count), the middle columns packed here, the vocabulary flags (a
+function of the bits); the first and last come packed from tables (0.57 -> 0.24 µs per row)."""
+_pack_head = struct.Struct(f"={_N_HEAD}d").pack
+_HEAD = [_pack_head(*_BINS[min(w, len(_BINS) - 1)], math.log1p(w)) for w in range(1024)]
+_KW_PACKED = [struct.pack(f"={_N_KW}d", *flags) for flags in _KW]
+_new_info = tuple.__new__
+"""``LineInfo(a, b, c)`` without the named tuple's Python-level ``__new__`` (the same tuple, ~2x cheaper)."""
 
 
 def _counts(line: str, sample: str) -> Counts:
@@ -236,7 +243,7 @@ def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.L
     if cjk:  # features.word_count
         words += cjk // 2
     sentence = F.ends_sentence(line)
-    info = F.LineInfo(line, words, words >= 12 and sentence)
+    info: F.LineInfo = _new_info(F.LineInfo, (line, words, words >= 12 and sentence))
     caps = upper / n_alpha if n_alpha else 0.0
     nonspace = len(sample) - blanks or 1
     ends = line[-1:]
@@ -269,9 +276,8 @@ def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.L
     mark = (bool(mask & scan.mark_any) and _MARK.search_mask(line, mask >> scan.mark) if check is None
             else F._COMMENT_MARK.search(line) is not None)
     quote = bool(mask & scan.quote) and _QUOTE.search(line) is not None
-    row = _pack(
-        *_BINS[min(words, len(_BINS) - 1)],
-        _LOG1P[words] if words < len(_LOG1P) else math.log1p(words),
+    head = _HEAD[words] if words < len(_HEAD) else _pack_head(*_BINS[min(words, len(_BINS) - 1)], math.log1p(words))
+    row = head + _pack(
         1.0 if sentence else 0.0,
         1.0 if ends == ":" else 0.0,
         1.0 if ends.isalnum() else 0.0,
@@ -289,7 +295,6 @@ def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.L
         1.0 if credit else 0.0,
         1.0 if byline else 0.0,
         1.0 if quote else 0.0,
-        *_KW[bits],
-    )
+    ) + _KW_PACKED[bits]
     # casefold is lower for ASCII; a longer non-ASCII line's is made only if needed (context_columns)
     return row, bits, info, mark, lower if line.isascii() else line.casefold() if words <= _EAGER_KEY_WORDS else None
