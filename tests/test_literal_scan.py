@@ -143,6 +143,34 @@ def test_conditions_are_necessary_on_generated_lines(pieces: list[str]) -> None:
             _check_entry(line)
 
 
+_FOLD_COMPANY = [*_COMPANY, *sorted(FF._TO_REP), *(c.upper() for c in sorted(FF._TO_REP)), "ΣΑΣ", "σ", "Straße"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_FOLD_COMPANY), st.text(max_size=4)), max_size=12))
+def test_line_mask_is_the_scan_of_scan_bytes(pieces: list[str]) -> None:
+    if not FF._SCAN.scan.active:
+        pytest.skip("re2 not installed")
+    for line in ("".join(pieces), " ".join(pieces)):
+        lower = line.lower()
+        assert FF.line_mask(line, lower) == FF._SCAN.scan.scan(FF.scan_bytes(line, lower)), line
+
+
+def test_line_mask_is_the_scan_of_scan_bytes_for_every_code_point() -> None:
+    if not FF._SCAN.scan.active:
+        pytest.skip("re2 not installed")
+    for c in range(0x80, 0x110000, 7):
+        line = "ab " + chr(c) + "x"
+        lower = line.lower()
+        assert FF.line_mask(line, lower) == FF._SCAN.scan.scan(FF.scan_bytes(line, lower)), c
+    for c in sorted(FF._TO_REP):  # the characters that need the fold, each alone
+        assert FF.line_mask(c, c.lower()) & FF._SCAN.rep, c
+    for line in ("İnstagram", "SİGN İN", "Photo İNSTAGRAM"):  # İ: only the fold has the word
+        lower = line.lower()
+        assert FF.line_mask(line, lower) & FF._SCAN.vocab, line
+        assert not FF._SCAN.scan.scan(lower.encode()) & FF._SCAN.vocab, line
+
+
 def test_lines_with_lone_surrogates() -> None:
     for line in ("ok \ud800", "\udcff share", "Photo: AP\udc80", "sign\ud800in"):
         _check_necessary(line)
