@@ -139,6 +139,20 @@ def _vocabulary_patterns() -> list[bytes]:
     return out
 
 
+_DIGIT_BYTES = rb"(?:[0-9]|[\x80-\xff]{2,4})"
+"""One ``\\d`` character in UTF-8 (or more: a necessary condition): an ASCII digit or a non-ASCII character."""
+_DATE_GATE_OF = {  # a _DATE_TIME branch -> bytes every match has in the lower case (re.I: H is h there)
+    r"\b\d{1,2}[:.h]\d{2}\b": _DIGIT_BYTES + rb"[:.h]" + _DIGIT_BYTES * 2,
+    r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b":
+        _DIGIT_BYTES + rb"[./\-]" + _DIGIT_BYTES + rb"{1,2}[./\-]" + _DIGIT_BYTES * 2,
+    r"\b(19|20)\d{2}\b.{0,12}\b\d{1,2}\b": rb"(?:19|20)" + _DIGIT_BYTES * 2,
+}
+"""Necessary conditions of the first ``_DATE_TIME`` branches as byte patterns: their literals (none, ``.-/``,
+``19``/``20``) occur in most lines with digits, their digit sequences do not. Keyed by the branch's pattern: a
+changed branch loses its gate (is always searched); tests/test_literal_scan.py checks them as the other conditions."""
+_DATE_GATES = tuple(_DATE_GATE_OF[b.pattern] for b, _, _ in _DATE_TIME.branches[:3] if b.pattern in _DATE_GATE_OF)
+if len(_DATE_GATES) < 3:  # pragma: no cover - a changed _DATE_TIME
+    _DATE_GATES = ()
 _SCAN_SKIP = {"date": {1}}
 """Branches left out of the scan (always searched): one of their literals (``.``, ``-``) occurs in most
 lines, so the scan's report would cost more than it saves. Tuning, not meaning."""
@@ -172,6 +186,10 @@ class _Scan:
         # occur exactly where the character does, a lone surrogate's bytes cannot start one)
         self.rep = 1 << len(conditions)
         conditions.append([literal(c) for c in sorted(_TO_REP)])
+        self.date_gate = len(conditions)
+        conditions += [[gate] for gate in _DATE_GATES]
+        self.date_gates = (1 << len(_DATE_GATES)) - 1
+        self.date_open = (1 << len(_DATE_TIME.branches)) - 1 - self.date_gates  # the branches without a gate
         self.scan = LiteralScan(conditions, available=available)
 
 
@@ -278,7 +296,8 @@ def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.L
         email = ("@" in line or "#" in line) and _EMAIL.search(line) is not None
         sep = bool(mask & scan.sep) and (check is None or any(map(check.__contains__, _SEP_LITERALS))) and (
             _SEPARATORS.search(line) is not None)
-        date = has_digit and _DATE_TIME.search_mask(line, mask >> scan.date, check)
+        date = has_digit and _DATE_TIME.search_mask(
+            line, mask >> scan.date, check, scan.date_open | (mask >> scan.date_gate & scan.date_gates))
         counter = has_digit and _COUNTER.search_mask(line, mask >> scan.counter, check)
         credit = (
             bool(mask & scan.credit_any) and any(map(lower.__contains__, _CREDIT_HINTS))
