@@ -113,18 +113,23 @@ class BranchSearch:
         of :meth:`search_mask` stands for the ``k``-th of them."""
         return [literals for _, literals, _ in self.branches if literals is not None]
 
-    def search_mask(self, line: str, mask: int, folded: str | None = None) -> bool:
+    def search_mask(self, line: str, mask: int, folded: str | None = None, gate: int = -1) -> bool:
         """:meth:`search`, where a clear bit ``k`` of ``mask`` says that no literal of the ``k``-th set of
         :attr:`conditions` occurs in the folded line (found by one multi-literal scan); with ``folded``
-        (the scan did not run: every bit set), the literals are also looked for in it, as :meth:`search` does."""
+        (the scan did not run: every bit set), the literals are also looked for in it, as :meth:`search` does.
+        A clear bit ``i`` of ``gate`` says that branch ``i`` (of all branches) cannot match either."""
         first_digit: int | None = -1  # -1: not looked for yet; None: the line has no digit
         bit = 1
         for branch, literals, digit_first in self.branches:
+            open_ = gate & 1
+            gate >>= 1
             if literals is not None:
                 seen = mask & bit
                 bit <<= 1
                 if not seen or (folded is not None and not any(map(folded.__contains__, literals))):
                     continue
+            if not open_:
+                continue
             if digit_first:
                 if first_digit == -1:
                     m = _DIGIT.search(line)

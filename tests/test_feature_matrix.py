@@ -64,6 +64,12 @@ def test_feature_matrix_equals_document_features_on_generated_documents(lines: l
     _same(lines)
 
 
+def test_rows_of_lines_beyond_the_packed_length_table_equal_the_definition() -> None:
+    from cleaners import features_fast as FF
+    words = len(FF._HEAD)  # the first word count whose bins and log1p are packed per line, not from the table
+    _same([" ".join(["share"] * (words - 1)), " ".join(["share"] * words), " ".join(["a,b"] * (words + 7)) + "."])
+
+
 def _stage2_rows_reference(rows: list[list[float]], p1: list[float], ruled: list[bool]) -> list[list[float]]:
     """The stage-2 inputs as first specified (pure Python)."""
     n = len(rows)

@@ -63,6 +63,11 @@ def _check_necessary(line: str) -> None:
         assert search.search_mask(line, -1, fold(line)) == want, line  # no scan: literals tested in Python
     if F._COMMENT_MARK.search(line):
         assert mask & scan.mark_any, line
+    for i, (branch, _, _) in enumerate(FF._DATE_TIME.branches[: len(FF._DATE_GATES)]):
+        if branch.search(line):
+            assert mask >> (scan.date_gate + i) & 1, (line, branch.pattern)
+    gate = scan.date_open | (mask >> scan.date_gate & scan.date_gates)
+    assert FF._DATE_TIME.search_mask(line, mask >> scan.date, None, gate) == (F._DATE_TIME.search(line) is not None)
 
 
 def _check_entry(line: str) -> None:
@@ -126,7 +131,8 @@ def test_conditions_are_necessary_on_dev_lines() -> None:
 _VOCAB_PIECES = sorted({*F._VOCAB.words, *(s for g in F._VOCAB.stems.values() for s, _ in g),
                         *(p for g in F._VOCAB.phrases.values() for p, _, _ in g), *F._VOCAB.cjk_groups})
 _COMPANY = ["'", "_", "İ", "ı", "é", "Ä", "ſ", "K", "1", "-", " ", "  ", ".", "’", "\u0307", "x", "ß", "Σ", "ς",
-            "(", ")", ":", "/", "@", "#", "|", "«", "2024", "12:30", "of", "Photo", "年", "月", "\t", "\x1c",
+            "(", ")", ":", "/", "@", "#", "|", "«", "2024", "12:30", "١٢", "１９", "۳", "H", "h", "12.5.", "3/4-2020",
+            "1999", "20", "12H30", "9h05", "of", "Photo", "年", "月", "\t", "\x1c",
             "\ud800", "\udfff", "comments", "COMMENTS", "(3)", "says", "SAYS:", "ſays", "dit", "говорит",
             "Leave a Reply", "thoughts on", "comentários", "Kommentar", "コメント"]
 
@@ -141,6 +147,34 @@ def test_conditions_are_necessary_on_generated_lines(pieces: list[str]) -> None:
         if line:
             _check_necessary(line)
             _check_entry(line)
+
+
+_FOLD_COMPANY = [*_COMPANY, *sorted(FF._TO_REP), *(c.upper() for c in sorted(FF._TO_REP)), "ΣΑΣ", "σ", "Straße"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_FOLD_COMPANY), st.text(max_size=4)), max_size=12))
+def test_line_mask_is_the_scan_of_scan_bytes(pieces: list[str]) -> None:
+    if not FF._SCAN.scan.active:
+        pytest.skip("re2 not installed")
+    for line in ("".join(pieces), " ".join(pieces)):
+        lower = line.lower()
+        assert FF.line_mask(line, lower) == FF._SCAN.scan.scan(FF.scan_bytes(line, lower)), line
+
+
+def test_line_mask_is_the_scan_of_scan_bytes_for_every_code_point() -> None:
+    if not FF._SCAN.scan.active:
+        pytest.skip("re2 not installed")
+    for c in range(0x80, 0x110000, 7):
+        line = "ab " + chr(c) + "x"
+        lower = line.lower()
+        assert FF.line_mask(line, lower) == FF._SCAN.scan.scan(FF.scan_bytes(line, lower)), c
+    for c in sorted(FF._TO_REP):  # the characters that need the fold, each alone
+        assert FF.line_mask(c, c.lower()) & FF._SCAN.rep, c
+    for line in ("İnstagram", "SİGN İN", "Photo İNSTAGRAM"):  # İ: only the fold has the word
+        lower = line.lower()
+        assert FF.line_mask(line, lower) & FF._SCAN.vocab, line
+        assert not FF._SCAN.scan.scan(lower.encode()) & FF._SCAN.vocab, line
 
 
 def test_lines_with_lone_surrogates() -> None:
