@@ -65,31 +65,22 @@ def section_start(
     """
     if not cat.sections:
         return None
-    prose_words = 0
     first_section = cat.branch_count
-    if candidates is not None:  # only lines with a section rule among their candidates can open it
-        at = 0
-        for j in [j for j, found in enumerate(candidates) if found and found[-1] >= first_section]:
-            info = infos[j]
-            if info.prose:
-                continue
-            prose_words += sum([words for _, words, prose in infos[at:j] if prose])
-            at = j
-            enough = prose_words >= min_prose_words
-            for rule in cat.sections:
-                if ((enough or rule.zone == "any") and info.words <= rule.max_words
-                        and rule.regex.search(info.text)):
-                    return j, rule
-        return None
-    for j, info in enumerate(infos):
-        if not info.prose:
-            enough = prose_words >= min_prose_words
-            for rule in cat.sections:
-                if ((enough or rule.zone == "any") and info.words <= rule.max_words
-                        and rule.regex.search(info.text)):
-                    return j, rule
+    # only lines with a section rule among their candidates can open it (without candidates: every line)
+    lines = range(len(infos)) if candidates is None else [
+        j for j, found in enumerate(candidates) if found and found[-1] >= first_section]
+    prose_words = at = 0
+    for j in lines:
+        info = infos[j]
         if info.prose:
-            prose_words += info.words
+            continue
+        prose_words += sum([words for _, words, prose in infos[at:j] if prose])  # the prose above line j
+        at = j
+        enough = prose_words >= min_prose_words
+        for rule in cat.sections:
+            if ((enough or rule.zone == "any") and info.words <= rule.max_words
+                    and rule.regex.search(info.text)):
+                return j, rule
     return None
 
 
