@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from itertools import compress, filterfalse
 from operator import not_
 
-from .classify import MODEL_RULE_ID, Verdict, classify_with_infos, is_prose
+from .classify import MODEL_RULE_ID, Verdict, _line_infos, classify_with_infos, is_prose
 from .config import DEFAULT_CONFIG, Config
 from .encoding import repair_text
 from .features import LineInfo
 from .model import CleanResult, Rejection, Removal
-from .reject import judge, missing_article, missing_article_of
+from .reject import judge, missing_article_of
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
@@ -146,15 +146,16 @@ def _finish(
     text = _assembled(list(compress(lines, map(not_, verdicts))))
     rejected = judge(text, config)
     if rejected is None and len(removed) >= config.no_article_min_removed:  # else missing_article is None
+        index: Sequence[int]
+        line_infos: Sequence[LineInfo]
         if infos is None:
-            candidates = [line for line, v in zip(lines, verdicts, strict=True)
-                          if line.strip() and (v is None or v.rule_id == MODEL_RULE_ID)]
-            rejected = missing_article(candidates, len(removed), config)
-        else:  # the same lines (the non-blank ones no rule removed), their infos already made
+            index, _, line_infos = _line_infos(lines)
+        else:
             index, line_infos = infos
-            rejected = missing_article_of(
-                [info for i, info in zip(index, line_infos, strict=True)
-                 if (v := verdicts[i]) is None or v.rule_id == MODEL_RULE_ID], len(removed), config)
+        # the non-blank lines no rule removed (kept ones and the line classifier's removals)
+        rejected = missing_article_of(
+            [info for i, info in zip(index, line_infos, strict=True)
+             if (v := verdicts[i]) is None or v.rule_id == MODEL_RULE_ID], len(removed), config)
     return CleanResult(
         id=doc_id,
         text=text,
