@@ -92,7 +92,7 @@ def _fixer_triggers() -> dict[str, set[str]] | None:
             "fix_character_width": {chr(c) for c in chardata.WIDTH_MAP},
             "uncurl_quotes": _pattern_chars(chardata.SINGLE_QUOTE_RE) | _pattern_chars(chardata.DOUBLE_QUOTE_RE),
             "fix_line_breaks": set(_LINE_BREAKS),
-                    "fix_surrogates": _pattern_chars(fixes.SURROGATE_RE),
+            "fix_surrogates": _pattern_chars(fixes.SURROGATE_RE),
             "remove_terminal_escapes": _pattern_chars(fixes.ANSI_RE),
             "remove_control_chars": {chr(c) for c in chardata.CONTROL_CHARS},
         }
