@@ -26,8 +26,8 @@ import ftfy
 import ftfy.chardata
 from ftfy.badness import BADNESS_RE, is_bad
 
+from .multiscan import re2_prefilter
 from .re2_exact import Unsupported, exact_re2, re2_search
-from .relax import relaxed
 
 # The regex parser's internals (public as sre_parse until Python 3.11 deprecated that name).
 _sre_c: Any = importlib.import_module("re._constants")
@@ -106,30 +106,7 @@ def _re2_prefilter() -> Callable[[str], bool] | None:
     """A test that is True wherever ``BADNESS_RE`` finds a match (and mostly False elsewhere): its relaxed
     form (:func:`cleaners.relax.relaxed`, a superset of its matches) searched once by RE2 (~10 µs for a 6 kB
     article instead of ~100 µs); None without RE2."""
-    try:
-        from re2 import _re2
-    except ImportError:  # pragma: no cover - RE2 is a dependency; without it the anchor scan alone runs
-        return None
-    pattern = relaxed(BADNESS_RE, text=True)
-    if pattern is None:  # pragma: no cover - a future ftfy regex that relax does not model
-        return None
-    options = _re2.RE2.Options()
-    options.never_capture = True
-    options.log_errors = False
-    options.max_mem = 32 << 20
-    regex = _re2.RE2(pattern.encode(), options)
-    if not regex.ok():  # pragma: no cover
-        return None
-    match, unanchored = regex.Match, _re2.RE2.Anchor.UNANCHORED
-
-    def may_be_bad(text: str) -> bool:
-        try:
-            data = text.encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates: let the exact test decide
-            return True
-        return match(unanchored, data, 0, len(data))[0][0] >= 0
-
-    return may_be_bad
+    return re2_prefilter(BADNESS_RE, max_mem=32 << 20)
 
 
 def _with_prefilter(exact: Callable[[str], bool]) -> Callable[[str], bool]:

@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .re2_exact import re2_search
 from .relax import relaxed
 
 try:
@@ -82,23 +83,23 @@ def text_prefilter(regex: re.Pattern[str]) -> Callable[[str], bool]:
     elsewhere: its :func:`~cleaners.relax.relaxed` form for whole texts, one RE2 search (a few µs where a
     Python alternation of ``\\b``-words tries every position). Always True without RE2, for a pattern relax
     does not model and for text that cannot be encoded (lone surrogates)."""
+    return re2_prefilter(regex) or (lambda text: True)
+
+
+def re2_prefilter(regex: re.Pattern[str], max_mem: int = 8 << 20) -> Callable[[str], bool] | None:
+    """:func:`text_prefilter`, or None where it would always be True (no RE2, a pattern relax does not model).
+    ``max_mem``: RE2's memory budget (8 MB is its default; answers never depend on it)."""
     pattern = relaxed(regex, text=True) if _re2 is not None else None
-    if pattern is None:
-        return lambda text: True
-    options = _re2.RE2.Options()
-    options.never_capture = True
-    options.log_errors = False
-    compiled = _re2.RE2(pattern.encode(), options)
-    if not compiled.ok():  # pragma: no cover - relax writes RE2 syntax
-        return lambda text: True
-    match, unanchored = compiled.Match, _re2.RE2.Anchor.UNANCHORED
+    search = None if pattern is None else re2_search(pattern, max_mem)
+    if search is None:
+        return None
 
     def may_match(text: str) -> bool:
         try:
             data = text.encode("utf-8")
         except UnicodeEncodeError:
             return True
-        return bool(match(unanchored, data, 0, len(data))[0][0] >= 0)
+        return search(data)
 
     return may_match
 
