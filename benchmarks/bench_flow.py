@@ -4,15 +4,22 @@ Both clean the same documents; the library loop is benchmarks/library_side.py (o
 as the CLI does, in its own process, against an S3 server this benchmark starts (flows.local_s3). Prefect's
 ephemeral API server start-up is reported separately: the flow's own time is the manifest's ``seconds``
 (read, clean, write, manifest). Target: the flow >= 1.5x faster than the library loop.
+
+For reference it also prints a ceiling: the library loop run as two processes at once, each on half of the
+shards (no Prefect, no S3, no duplicate keys, no audit tables; each half learns its own site statistics).
+What the flow loses against that ceiling is its own overhead; what the ceiling loses against 2x is the machine.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from concurrent.futures import ThreadPoolExecutor
 
 from benchmarks.common import WORK, SideResult, env_with_root, header, python, run_side, scale, verdict
 from benchmarks.corpus import corpus_dir
@@ -31,6 +38,27 @@ def run_flow(corpus: Path, s3: LocalS3Server, bucket: str, log: Path, batch_size
     return side
 
 
+def run_halves(corpus: Path, run_dir: Path) -> float:
+    """Wall seconds of two library loops at once, one per half of ``corpus``'s shards (every other shard)."""
+    shards = sorted(corpus.glob("*.jsonl"))
+    halves = []
+    for k in range(2):
+        half = run_dir / f"half-{k}"
+        half.mkdir(exist_ok=True)
+        for old in half.glob("*.jsonl"):
+            old.unlink()
+        for shard in shards[k::2]:
+            (half / shard.name).symlink_to(shard.resolve())
+        halves.append(half)
+    cmds = [[python(), "-m", "benchmarks.library_side", str(half), str(run_dir / f"{half.name}.jsonl.gz")]
+            for half in halves]
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda c: run_side(c[1], env=env_with_root(), log=run_dir / f"half-{c[0]}.log"),
+                      enumerate(cmds)))
+    return time.perf_counter() - t0
+
+
 def main() -> int:
     name, sizes = scale()
     n = sizes["flow_docs"]
@@ -40,11 +68,14 @@ def main() -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     lib_cmd = [python(), "-m", "benchmarks.library_side", str(corpus), str(run_dir / "library.jsonl.gz")]
     lib = run_side(lib_cmd, env=env_with_root(), log=run_dir / "library.log")
+    halves_s = run_halves(corpus, run_dir)
     with LocalS3Server() as s3:
         flow = run_flow(corpus, s3, "bench-flow", run_dir / "flow.log")
     wall, flow_s, rss = flow.wall_s, float(flow.data["seconds"]), flow.peak_own_rss_mb
     lib_s = lib.data["wall_s"]
     print(f"  library loop (1 process)        {lib_s:7.1f}s  {n / lib_s:6.0f} docs/s")
+    print(f"  ceiling: 2 loops at once        {halves_s:7.1f}s  {n / halves_s:6.0f} docs/s  "
+          f"({lib_s / halves_s:.2f}x: each on half the shards, nothing but cleaning)")
     print(f"  presswash run, flow body        {flow_s:7.1f}s  {n / flow_s:6.0f} docs/s  "
           f"(peak RSS {rss:.0f} MB without Prefect's server)")
     print(f"  presswash run, whole process    {wall:7.1f}s  {n / wall:6.0f} docs/s  "
