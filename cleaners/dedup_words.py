@@ -6,6 +6,10 @@ word at ~30 ns per character, and each is then encoded again. Here the text is e
 word characters are picked out with a lookup table:
 
 - ASCII text: ``bytes.translate`` turns every non-word byte into a space, ``bytes.split`` gives the words;
+- other text with few distinct non-ASCII characters (most news text: curly quotes, dashes, accented
+  letters): each distinct one that case folding or the word class changes is replaced in the UTF-8 bytes by
+  its folded form with its non-word characters as spaces (``_replacement``), then one ``bytes.translate``
+  folds and gaps the ASCII bytes and keeps the others (~3x faster than ``casefold`` plus the NumPy path);
 - other text: a table of every code point says which are word characters (built once per process, 40 ms;
   re's ``\\w`` is ``str.isalnum()`` or ``_``, tested for every code point); NumPy keeps the word bytes of the UTF-8
   encoding and the first byte of each gap after a word, as a space.
@@ -40,14 +44,46 @@ def word_table() -> np.ndarray:
 def normalised_words(text: str) -> tuple[list[bytes], bytes]:
     """``[w.encode("utf-8") for w in dedup.normalise(text)]`` (NFKC, case-folded, the runs of ``\\w``), and
     the same words joined by single spaces."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    folded = text.casefold()
-    if folded.isascii():
-        words = folded.encode("ascii").translate(_ASCII_GAPS).split()
+    if text.isascii():
+        words = text.encode("ascii").translate(_FOLD_ASCII).split()
         return words, b" ".join(words)
-    joined = _joined(folded)
-    return (joined.split(b" ") if joined else []), joined
+    text = unicodedata.normalize("NFKC", text)
+    data = text.encode("utf-8", "surrogatepass")
+    # the non-ASCII characters' bytes (ASCII bytes are whole characters), distinct characters once each
+    changes = [(c, r) for c in set(data.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
+               if (r := _replacement(c)) is not None]
+    if len(changes) > _MAX_REPLACEMENTS:  # e.g. CJK text with many punctuation marks: one NumPy pass
+        joined = _joined(text.casefold())
+        return (joined.split(b" ") if joined else []), joined
+    for c, r in changes:  # a whole character's UTF-8 bytes match only where that character is
+        data = data.replace(c.encode("utf-8", "surrogatepass"), r)
+    words = data.translate(_FOLD_ASCII).split()
+    return words, b" ".join(words)
+
+
+def _replacement(char: str) -> bytes | None:
+    """What ``char`` (not ASCII) becomes in the words' bytes: its case folding with each non-word character
+    as a space, in UTF-8; None if that is ``char`` itself. ``casefold`` maps each character on its own (no
+    context), and no character of a replacement is replaced again (tests check both for every code point),
+    so replacing each distinct character of a text is ``casefold`` of the text with its gaps as spaces."""
+    found = _replacements.get(char, _UNKNOWN)
+    if found is _UNKNOWN:
+        folded = "".join(c if c.isalnum() or c == "_" else " " for c in char.casefold())
+        found = None if folded == char else folded.encode("utf-8", "surrogatepass")
+        if len(_replacements) >= 65_536:
+            _replacements.clear()
+        _replacements[char] = found
+    return found  # type: ignore[return-value]
+
+
+_replacements: dict[str, bytes | None] = {}
+_UNKNOWN = object()
+_MAX_REPLACEMENTS = 24
+"""Beyond this many distinct characters to replace, the NumPy pass is faster (one ``bytes.replace`` each)."""
+_ASCII_BYTES = bytes(range(128))
+_FOLD_ASCII = bytes(range(128)).lower().translate(_ASCII_GAPS) + bytes(range(128, 256))
+"""``bytes.translate`` table: ASCII letters lower-cased (their case folding), other ASCII word bytes unchanged,
+ASCII non-word bytes to spaces; bytes from 0x80 (of non-ASCII characters) unchanged."""
 
 
 def _joined(folded: str) -> bytes:

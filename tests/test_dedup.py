@@ -328,3 +328,36 @@ def test_normalised_words_equal_normalise_on_generated_texts(text: str) -> None:
     from cleaners.dedup_words import normalised_words
 
     assert normalised_words(text) == _words_reference(text)
+
+
+def test_replacements_are_case_folding_with_gaps_and_never_replaced_again() -> None:
+    """``_replacement`` of every non-ASCII code point: its case folding with non-word characters as spaces,
+    whose own characters need no replacement (so the order of replacing does not matter) and whose ASCII
+    bytes the final table leaves alone (no upper case, no non-word byte but the space)."""
+    import sys
+
+    from cleaners.dedup_words import _FOLD_ASCII, _replacement, word_table
+
+    table = word_table()
+    for code in range(0x80, sys.maxunicode + 1):
+        char = chr(code)
+        want = "".join(c if table[ord(c)] else " " for c in char.casefold())
+        got = _replacement(char)
+        assert (got if got is not None else char.encode("utf-8", "surrogatepass")) == want.encode(
+            "utf-8", "surrogatepass"), hex(code)
+        if got is not None:
+            assert got.translate(_FOLD_ASCII) == got, hex(code)
+            assert all(_replacement(c) is None for c in got.decode("utf-8", "surrogatepass") if not c.isascii())
+
+
+def test_normalised_words_equal_normalise_on_every_code_point_in_small_groups() -> None:
+    """Every code point among a few others (the path that replaces each distinct character in the bytes;
+    the whole blocks above take the NumPy path)."""
+    import sys
+
+    from cleaners.dedup_words import normalised_words
+
+    for start in range(0, sys.maxunicode + 1, 6):
+        group = "".join(map(chr, range(start, min(start + 6, sys.maxunicode + 1))))
+        for text in ("Ab" + "c".join(group) + "É.", "’" + " ".join(group[::-1]) + "_x—"):
+            assert normalised_words(text) == _words_reference(text), hex(start)
