@@ -57,7 +57,7 @@ from cleaners.batch import clean_batch, plain_text
 from cleaners.repair_memo import recall, remember, remembering
 from cleaners.sitewide import LineKey, add_samples, remembering_keys
 
-from .rows import Removal, quarantine_record, removals, staged_document
+from .rows import Removal, add_removals, add_row, quarantine_record, removal_columns, staged_document
 from .sitestats import RECORD, CompactStats, compact, sort_records
 
 T = TypeVar("T")
@@ -147,17 +147,35 @@ class Cleaned:
 class Staged:
     """The cleaning pass over one batch, as the flow stages it: rows of the accepted documents (with
     their duplicate keys) and quarantine records of the rejected ones, both in input order, and the
-    batch's counts for its report."""
+    batch's counts for its report. Documents and removals travel as columns (lists of values that pickle
+    fast and become Arrow columns as they are), not as a dict or tuple per row."""
 
-    documents: list[dict[str, Any]]
+    documents: dict[str, list[Any]]
+    """``staged_document`` rows as columns (empty: no document)."""
     quarantine: list[dict[str, Any]]
     removed_by_rule: Counter[str]
     rejected_by_code: Counter[str]
     rejected: int
     quarantined: int
     samples: SiteLineStats
-    removals: list[tuple[int, Removal]] = field(default_factory=list)
-    """The removed lines of the accepted documents: (row in ``documents``, removal)."""
+    removals: dict[str, list[Any]] = field(default_factory=removal_columns)
+    """The removed lines of the accepted documents (``removals``) as ``REMOVAL_FIELDS`` columns, in document
+    order: the ``removed_lines`` of each document in ``documents`` are its next ones."""
+
+    @property
+    def cleaned(self) -> int:
+        """The number of accepted documents."""
+        return len(self.documents.get("id", ()))
+
+    def document_rows(self) -> list[dict[str, Any]]:
+        """``documents`` as rows (tests)."""
+        return [dict(zip(self.documents, values, strict=True))
+                for values in zip(*self.documents.values(), strict=True)]
+
+    def removal_rows(self) -> list[tuple[int, Removal]]:
+        """``removals`` as (row in ``documents``, removal) (tests)."""
+        docs = [doc for doc, n in enumerate(self.documents.get("removed_lines", ())) for _ in range(n)]
+        return list(zip(docs, zip(*self.removals.values(), strict=True), strict=True))
 
 
 def text_digest(text: str) -> str:
@@ -240,13 +258,13 @@ def stage_here(
 ) -> Staged:
     """``clean_here``, then the rows the flow stages (``flows.rows``) and the batch's counts."""
     cleaned = clean_here(docs, config, stats, dedup, repairs)
-    out = Staged([], [], Counter(), Counter(), 0, 0, cleaned.samples)
+    out = Staged({}, [], Counter(), Counter(), 0, 0, cleaned.samples)
     for doc, result, keys in zip(docs, cleaned.results, cleaned.keys, strict=True):
         out.removed_by_rule.update(result.removed_by_rule())
         if result.rejected is None:
             assert keys is not None  # computed for every accepted result
-            out.removals += [(len(out.documents), removal) for removal in removals(result)]
-            out.documents.append(staged_document(result, keys, run_id, cleaned_at))
+            add_removals(out.removals, result)
+            add_row(out.documents, staged_document(result, keys, run_id, cleaned_at))
             continue
         out.quarantine.append(quarantine_record(result, doc, run_id))
         out.rejected_by_code[result.rejected.code] += 1
@@ -368,10 +386,13 @@ def clean(
 
 def merge_staged(parts: list[Staged]) -> Staged:
     """The ``Staged`` of consecutive chunks of a batch, as one (what ``stage_here`` of the whole batch gives)."""
-    out = Staged([], [], Counter(), Counter(), 0, 0, SiteLineStats())
+    out = Staged({}, [], Counter(), Counter(), 0, 0, SiteLineStats())
     for part in parts:
-        out.removals += [(len(out.documents) + i, removal) for i, removal in part.removals]
-        out.documents += part.documents
+        for columns, more in ((out.documents, part.documents), (out.removals, part.removals)):
+            if not columns:
+                columns.update((name, []) for name in more)
+            for name, values in more.items():
+                columns[name] += values
         out.quarantine += part.quarantine
         out.removed_by_rule.update(part.removed_by_rule)
         out.rejected_by_code.update(part.rejected_by_code)

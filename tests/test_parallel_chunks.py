@@ -16,6 +16,7 @@ from test_fast_path import _mojibake, dev_documents
 from cleaners import Config, Document, SiteLineStats
 from cleaners.dedup import DedupConfig
 from flows import parallel
+from flows.rows import removals, staged_document
 from flows.sitestats import RunSiteStats
 
 WHEN = datetime(2026, 11, 23, tzinfo=UTC)
@@ -40,9 +41,15 @@ def test_chunked_stage_equals_whole_batch(tmp_path: Path) -> None:
         shared = parallel._shared
         assert shared is not None and shared[0] is stats and shared[2].path.exists()
     assert not any(f.exists() for f in files), "every chunk read its own file"
-    assert chunked.documents == whole.documents and len(whole.documents) > 100
+    assert chunked.documents == whole.documents and whole.cleaned > 100
     assert chunked.quarantine == whole.quarantine and whole.quarantine
-    assert chunked.removals == whole.removals and whole.removals[-1][0] > 37  # positions past the first chunk
+    assert chunked.removals == whole.removals
+    assert chunked.removal_rows()[-1][0] > 37  # positions past the first chunk
+    # the columns are the rows' definitions (flows.rows), document by document
+    cleaned = parallel.clean_here(docs, config, stats, dedup, repairs)
+    accepted = [(r, k) for r, k in zip(cleaned.results, cleaned.keys, strict=True) if r.rejected is None]
+    assert whole.document_rows() == [staged_document(r, k, "r", WHEN) for r, k in accepted if k is not None]
+    assert whole.removal_rows() == [(i, removal) for i, (r, _) in enumerate(accepted) for removal in removals(r)]
     assert chunked.samples.samples == whole.samples.samples and whole.samples.samples
     assert (chunked.removed_by_rule, chunked.rejected_by_code, chunked.rejected, chunked.quarantined) == (
         whole.removed_by_rule, whole.rejected_by_code, whole.rejected, whole.quarantined)
