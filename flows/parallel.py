@@ -39,7 +39,7 @@ import tempfile
 import threading
 import types
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -63,9 +63,10 @@ from .sitestats import RECORD, CompactStats, compact, sort_records
 T = TypeVar("T")
 P = TypeVar("P")
 Repair = tuple[str, list[str]]
-Repairs = dict[str, Repair] | Path | tuple[Path, ...] | None
+Repairs = Mapping[str, Repair | None] | Path | tuple[Path, ...] | None
 """Repairs to reuse: in memory; the ``repairs_to`` path given to ``gather`` (all of its chunk files); or
-chunk files (``chunk_file``) themselves. Files are read once and removed."""
+chunk files (``chunk_file``) themselves. Files are read once and removed. None for a digest: the text
+needs no repair (what the files hold for most texts, instead of a copy of the text)."""
 log = logging.getLogger(__name__)
 STAGE_CHUNK = 100
 """Documents per worker task of the cleaning pass (``stage``), and per repairs file of the statistics pass
@@ -189,30 +190,33 @@ def gather_here(
     """Site statistics (without samples) of ``docs``, as ``cleaners.site_stats`` counts them. With
     ``repairs_to``, the repairs are written to files (JSON) instead of returned: those of ``docs[k *
     chunk:(k + 1) * chunk]`` to ``chunk_file(repairs_to, first_chunk + k)`` (none if it has none), so the
-    cleaning pass's chunks each read only their own (``first_chunk``: where ``docs`` starts in its batch)."""
+    cleaning pass's chunks each read only their own (``first_chunk``: where ``docs`` starts in its batch).
+    A file holds a text only when it was repaired (~1 in 10): for the others, null ("needs no repair")."""
     stats = SiteLineStats()
     repairs: dict[str, Repair] = {}
-    by_chunk: dict[int, dict[str, Repair]] = {}
+    by_chunk: dict[int, dict[str, Repair | None]] = {}
     with remembering():
         for i, doc in enumerate(docs):
             if doc.html is None and (text := plain_text(doc, config)) is not None:
                 stats.add(doc.url, text, config, samples=False)
                 if doc.text is not None and (repair := recall(doc.text, config.uncurl_quotes)) is not None:
-                    by_chunk.setdefault(i // chunk, {})[text_digest(doc.text)] = repair
+                    if repairs_to is None:
+                        repairs[text_digest(doc.text)] = repair
+                    else:
+                        unchanged = not repair[1] and repair[0] == doc.text
+                        by_chunk.setdefault(i // chunk, {})[text_digest(doc.text)] = None if unchanged else repair
     for k, part in by_chunk.items():
-        if repairs_to is None:
-            repairs.update(part)
-        else:
-            chunk_file(repairs_to, first_chunk + k).write_text(json.dumps(part), encoding="ascii")  # escaped
+        assert repairs_to is not None
+        chunk_file(repairs_to, first_chunk + k).write_text(json.dumps(part), encoding="ascii")  # escaped
     return Gathered(compact(stats), repairs)
 
 
-def _load_repairs(repairs: Repairs, keep_file: bool = False) -> dict[str, Repair] | None:
+def _load_repairs(repairs: Repairs, keep_file: bool = False) -> Mapping[str, Repair | None] | None:
     """The repairs in memory; ``keep_file`` keeps the files read (tests)."""
-    if repairs is None or isinstance(repairs, dict):
+    if repairs is None or isinstance(repairs, Mapping):
         return repairs
     files = repairs if isinstance(repairs, tuple) else _chunk_files(repairs)
-    loaded: dict[str, Repair] = {}
+    loaded: dict[str, Repair | None] = {}
     for file in files:
         try:
             part = json.loads(file.read_text(encoding="ascii"))
@@ -220,7 +224,8 @@ def _load_repairs(repairs: Repairs, keep_file: bool = False) -> dict[str, Repair
             continue
         if not keep_file:
             file.unlink()
-        loaded.update((digest, (text, list(fixes))) for digest, (text, fixes) in part.items())
+        loaded.update((digest, None if repair is None else (repair[0], list(repair[1])))
+                      for digest, repair in part.items())
     return loaded or None
 
 
@@ -240,8 +245,9 @@ def clean_here(
     with remembering(), remembering_keys():
         if repairs:
             for doc in docs:
-                if doc.text is not None and (repair := repairs.get(text_digest(doc.text))) is not None:
-                    remember(doc.text, config.uncurl_quotes, repair)
+                if doc.text is not None and (digest := text_digest(doc.text)) in repairs:
+                    repair = repairs[digest]
+                    remember(doc.text, config.uncurl_quotes, (doc.text, []) if repair is None else repair)
         if learned:  # first: the line keys it computes are remembered for the site rule of cleaning
             for doc in docs:
                 if doc.html is None and (text := plain_text(doc, config)) is not None:

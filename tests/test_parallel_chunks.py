@@ -33,6 +33,11 @@ def test_chunked_stage_equals_whole_batch(tmp_path: Path) -> None:
     stats = run_stats.for_cleaning(config)
     repairs = parallel._load_repairs(tmp_path / "repairs.json", keep_file=True)
     assert repairs and stats.boilerplate(config), "the sample should exercise repairs and learned lines"
+    # the files hold a text only when it was repaired; null for "needs no repair": the same repairs otherwise
+    texts = {parallel.text_digest(d.text): d.text for d in docs if d.text is not None}
+    assert {k: (texts[k], []) if v is None else v for k, v in repairs.items()} == parallel.gather_here(
+        docs, config).repairs
+    assert None in repairs.values() and any(v is not None and v[1] for v in repairs.values())
     whole = parallel.stage_here(docs, config, stats, dedup, repairs, "r", WHEN)
     files = sorted(tmp_path.glob("repairs.json.*"))
     assert len(files) > 1, "repairs in several chunks' files"
