@@ -47,11 +47,14 @@ def normalised_words(text: str) -> tuple[list[bytes], bytes]:
     if text.isascii():
         words = text.encode("ascii").translate(_FOLD_ASCII).split()
         return words, b" ".join(words)
-    text = unicodedata.normalize("NFKC", text)
     data = text.encode("utf-8", "surrogatepass")
     # the non-ASCII characters' bytes (ASCII bytes are whole characters), distinct characters once each
-    changes = [(c, r) for c in set(data.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
-               if (r := _replacement(c)) is not None]
+    chars = set(data.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
+    if not all(map(_inert, chars)):  # else the text is in NFKC already (normalize would scan it to say so)
+        text = unicodedata.normalize("NFKC", text)
+        data = text.encode("utf-8", "surrogatepass")
+        chars = set(data.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
+    changes = [(c, r) for c in chars if (r := _replacement(c)) is not None]
     if len(changes) > _MAX_REPLACEMENTS:  # e.g. CJK text with many punctuation marks: one NumPy pass
         joined = _joined(text.casefold())
         return (joined.split(b" ") if joined else []), joined
@@ -59,6 +62,41 @@ def normalised_words(text: str) -> tuple[list[bytes], bytes]:
         data = data.replace(c.encode("utf-8", "surrogatepass"), r)
     words = data.translate(_FOLD_ASCII).split()
     return words, b" ".join(words)
+
+
+def _inert(char: str) -> bool:
+    """Whether NFKC leaves any text alone whose characters are ASCII or inert: ``char`` is its own NFKC
+    (so its NFKC quick check is not No), has combining class 0 and is not a character that can compose
+    with the one before it (quick check Maybe: ``starter_seconds``). A text of such characters passes the
+    NFKC quick check with Yes, which means it is normalised. Remembered per character."""
+    found = _inert_chars.get(char)
+    if found is None:
+        found = _inert_chars[char] = (unicodedata.combining(char) == 0 and char not in starter_seconds()
+                                      and unicodedata.normalize("NFKC", char) == char)
+    return found
+
+
+@cache
+def starter_seconds() -> frozenset[str]:
+    """The characters of combining class 0 that can compose with the character before them: the second
+    characters of two-character canonical decompositions (a superset: composition exclusions count too)
+    and the Hangul vowel and trailing consonant jamo (composed by algorithm). ``_STARTER_SECONDS`` for the
+    Unicode version it was made for (tests compare it with ``unicodedata``), else computed (~0.3 s)."""
+    if unicodedata.unidata_version == _STARTER_SECONDS[0]:
+        found = set(map(chr, _STARTER_SECONDS[1]))
+    else:
+        found = {chr(int(parts[1], 16)) for code in range(sys.maxunicode + 1)
+                 if len(parts := unicodedata.decomposition(chr(code)).split()) == 2
+                 and not parts[0].startswith("<") and unicodedata.combining(chr(int(parts[1], 16))) == 0}
+    return frozenset(found | set(map(chr, range(0x1161, 0x1176))) | set(map(chr, range(0x11A8, 0x11C3))))
+
+
+_STARTER_SECONDS = ("14.0.0", (
+    0x9BE, 0x9D7, 0xB3E, 0xB56, 0xB57, 0xBBE, 0xBD7, 0xCC2, 0xCD5, 0xCD6, 0xD3E, 0xD57, 0xDCF, 0xDDF, 0xFB5, 0xFB7,
+    0x102E, 0x1B35, 0x11127, 0x1133E, 0x11357, 0x114B0, 0x114BA, 0x114BD, 0x115AF, 0x11930))
+
+
+_inert_chars: dict[str, bool] = {}
 
 
 def _replacement(char: str) -> bytes | None:

@@ -361,3 +361,27 @@ def test_normalised_words_equal_normalise_on_every_code_point_in_small_groups() 
         group = "".join(map(chr, range(start, min(start + 6, sys.maxunicode + 1))))
         for text in ("Ab" + "c".join(group) + "É.", "’" + " ".join(group[::-1]) + "_x—"):
             assert normalised_words(text) == _words_reference(text), hex(start)
+
+
+def test_starter_seconds_are_those_of_unicodedata() -> None:
+    """The stored list of characters of combining class 0 that compose with the one before them is what
+    ``unicodedata`` gives (every code point), and inert characters are left alone by NFKC beside others."""
+    import sys
+    import unicodedata
+
+    from cleaners.dedup_words import _inert, starter_seconds
+
+    seconds = {chr(int(parts[1], 16)) for code in range(sys.maxunicode + 1)
+               if len(parts := unicodedata.decomposition(chr(code)).split()) == 2 and not parts[0].startswith("<")}
+    composing = {c for c in seconds if unicodedata.combining(c) == 0} | {chr(c) for c in range(0x1161, 0x1176)} | {
+        chr(c) for c in range(0x11A8, 0x11C3)}
+    assert starter_seconds() == composing
+    # e.g. U+0B47 + U+0B3E compose to U+0B4B: the second is not inert
+    assert unicodedata.normalize("NFKC", "\u0b47\u0b3e") == "\u0b4b" and not _inert("\u0b3e")
+    assert unicodedata.normalize("NFKC", "\u1100\u1161") == "\uac00" and not _inert("\u1161")
+    bases = "aé\u0b47\u1100\uac00\u09c7"
+    for code in range(0x80, sys.maxunicode + 1):
+        char = chr(code)
+        if _inert(char):
+            for text in (f"a{char}b", f"{char}{char}", *(base + char for base in bases)):
+                assert unicodedata.normalize("NFKC", text) == text, hex(code)
