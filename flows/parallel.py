@@ -29,6 +29,7 @@ documents (benchmarks/README.md): peak RSS of flow + workers 463 -> 443 MiB.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import itertools
 import json
@@ -281,6 +282,18 @@ def stage_here(
     return out
 
 
+WORKER_GC = (10_000, 10, 10)
+"""The workers' garbage collector thresholds: a young collection per 10,000 new objects instead of 700. A
+chunk's cleaning makes ~100k short-lived objects, nearly all freed by reference counting, and each young
+collection also walks everything the chunk still holds: measured ~5% of a worker's CPU with the default
+thresholds, <1% with these."""
+
+
+def _worker_gc() -> None:
+    """Run first in each worker process (the pool's initializer)."""
+    gc.set_threshold(*WORKER_GC)
+
+
 def _ready() -> None:
     """A no-op: submitting one per worker starts every worker now."""
 
@@ -299,7 +312,8 @@ def _start(workers: int, fork: bool = False) -> tuple[ProcessPoolExecutor, list[
     """Start the workers now (they are running when the returned futures are done): forked if ``fork``
     (see ``_fork_is_safe``), else spawned with ``__main__`` hidden from spawn's preparation data."""
     # a fork pool forks every worker at its first submit, in this thread (concurrent.futures, Python 3.11+)
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork" if fork else "spawn"))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
+                               initializer=_worker_gc)
     main = sys.modules.get("__main__")
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:

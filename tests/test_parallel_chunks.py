@@ -164,3 +164,15 @@ def test_a_dead_worker_leaves_the_rest_of_the_pass_to_the_flow_process(tmp_path:
     assert there.repairs == here.repairs and there.stats.records.tobytes() == here.stats.records.tobytes()
     assert [r.text for r in cleaned.results] == [r.text for r in parallel.clean_here(
         docs, config, SiteLineStats(), DedupConfig(), None).results]
+
+
+def test_workers_collect_garbage_less_often() -> None:
+    """The pool's workers run with ``WORKER_GC`` thresholds; the calling process keeps its own."""
+    import gc
+
+    before = gc.get_threshold()
+    with parallel.worker_pool(2):
+        pool = parallel._active
+        assert pool is not None
+        assert pool.submit(gc.get_threshold).result() == parallel.WORKER_GC
+    assert gc.get_threshold() == before != parallel.WORKER_GC
