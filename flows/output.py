@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -436,6 +437,19 @@ def write_json(storage: Storage, key: str, payload: Any, indent: int | None = 2)
     indented output in Python, compact output in C)."""
     data = json.dumps(payload, indent=indent, sort_keys=True, ensure_ascii=False, default=json_default)
     storage.put(key, data.encode("utf-8"))
+
+
+def write_report_json(storage: Storage, key: str, report: dict[str, Any]) -> None:
+    """A batch's report (its commit marker: str keys, ints, strings, lists) as compact JSON that
+    ``read_json`` reads as ``write_json(..., indent=None)`` wrote it: with orjson (~5x faster on the
+    ~10,000 samples of a batch), or ``json`` for anything orjson refuses (e.g. lone surrogates: then ``json``
+    fails the same way as before)."""
+    try:
+        data = orjson.dumps(report, default=json_default, option=orjson.OPT_SORT_KEYS
+                            | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)
+    except orjson.JSONEncodeError:
+        data = json.dumps(report, sort_keys=True, ensure_ascii=False, default=json_default).encode("utf-8")
+    storage.put(key, data)
 
 
 def read_json(storage: Storage, key: str) -> Any:

@@ -170,21 +170,23 @@ def clean_batch(
     # cleaned, keyed and turned into rows in a worker process when the pass has a pool
     staged = parallel.stage(docs, settings.cleaning, stats, settings.dedup, _repairs_file(spool, index),
                             run.run_id, run.started_at)
-    report.samples = [(site, key, line) for (site, key), line in sorted(staged.samples.samples.items())]
+    # in the chunks' order (only their minimum per key is used: no need to sort)
+    report.samples = [(site, key, line) for (site, key), line in staged.samples.samples.items()]
     report.removed_by_rule.update(staged.removed_by_rule)
     report.rejected_by_code.update(staged.rejected_by_code)
-    report.cleaned = len(staged.documents)
+    report.cleaned = staged.cleaned
     report.rejected += staged.rejected
     report.quarantined += staged.quarantined
     held += staged.quarantine
+    documents = records.staged_documents(staged.documents)
     staged_tables = {
-        "documents": records.staged_documents(staged.documents),
-        "removals": records.staged_removals(staged.removals, staged.documents),
+        "documents": documents,
+        "removals": records.staged_removals(staged.removals, documents),
         "quarantine": pa.Table.from_pylist(held, schema=records.QUARANTINE),
     }
     for name, table in staged_tables.items():
         output.put_table(storage, output.staged_key(run.run_id, fingerprint, f"{name}.arrow"), table)
-    output.write_json(storage, marker, report.to_dict(), indent=None)  # ~1 MB per 1,000 documents (samples)
+    output.write_report_json(storage, marker, report.to_dict())  # ~1 MB per 1,000 documents (samples)
     return report
 
 

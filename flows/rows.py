@@ -58,11 +58,36 @@ def staged_document(result: CleanResult, keys: Keys, run_id: str, cleaned_at: da
 
 Removal = tuple[str, int, str, str | None, float | None]
 """A removed line as staged: rule id, line number, line, reason (None if empty), score."""
+REMOVAL_FIELDS = ("rule_id", "line_no", "line", "reason", "score")
+"""The fields of a ``Removal``, in its order."""
 
 
 def removals(result: CleanResult) -> list[Removal]:
     """The removed lines of a cleaned document, for the removals table (staged beside the document)."""
     return [(r.rule_id, r.line_no, r.line, r.reason or None, r.score) for r in result.removed]
+
+
+def add_row(columns: dict[str, list[Any]], row: dict[str, Any]) -> None:
+    """Append ``row`` to ``columns`` (one list per key, in the row's key order)."""
+    if not columns:
+        columns.update((name, []) for name in row)
+    for name, value in row.items():
+        columns[name].append(value)
+
+
+def add_removals(columns: dict[str, list[Any]], result: CleanResult) -> None:
+    """``removals(result)`` appended to ``columns`` field by field (``REMOVAL_FIELDS``): the rows of the
+    removals table travel as columns, without a tuple per removed line."""
+    removed = result.removed
+    columns["rule_id"] += [r.rule_id for r in removed]
+    columns["line_no"] += [r.line_no for r in removed]
+    columns["line"] += [r.line for r in removed]
+    columns["reason"] += [r.reason or None for r in removed]
+    columns["score"] += [r.score for r in removed]
+
+
+def removal_columns() -> dict[str, list[Any]]:
+    return {name: [] for name in REMOVAL_FIELDS}
 
 
 def _original(doc: Document | None) -> dict[str, Any]:

@@ -328,3 +328,60 @@ def test_normalised_words_equal_normalise_on_generated_texts(text: str) -> None:
     from cleaners.dedup_words import normalised_words
 
     assert normalised_words(text) == _words_reference(text)
+
+
+def test_replacements_are_case_folding_with_gaps_and_never_replaced_again() -> None:
+    """``_replacement`` of every non-ASCII code point: its case folding with non-word characters as spaces,
+    whose own characters need no replacement (so the order of replacing does not matter) and whose ASCII
+    bytes the final table leaves alone (no upper case, no non-word byte but the space)."""
+    import sys
+
+    from cleaners.dedup_words import _FOLD_ASCII, _replacement, word_table
+
+    table = word_table()
+    for code in range(0x80, sys.maxunicode + 1):
+        char = chr(code)
+        want = "".join(c if table[ord(c)] else " " for c in char.casefold())
+        got = _replacement(char)
+        assert (got if got is not None else char.encode("utf-8", "surrogatepass")) == want.encode(
+            "utf-8", "surrogatepass"), hex(code)
+        if got is not None:
+            assert got.translate(_FOLD_ASCII) == got, hex(code)
+            assert all(_replacement(c) is None for c in got.decode("utf-8", "surrogatepass") if not c.isascii())
+
+
+def test_normalised_words_equal_normalise_on_every_code_point_in_small_groups() -> None:
+    """Every code point among a few others (the path that replaces each distinct character in the bytes;
+    the whole blocks above take the NumPy path)."""
+    import sys
+
+    from cleaners.dedup_words import normalised_words
+
+    for start in range(0, sys.maxunicode + 1, 6):
+        group = "".join(map(chr, range(start, min(start + 6, sys.maxunicode + 1))))
+        for text in ("Ab" + "c".join(group) + "É.", "’" + " ".join(group[::-1]) + "_x—"):
+            assert normalised_words(text) == _words_reference(text), hex(start)
+
+
+def test_starter_seconds_are_those_of_unicodedata() -> None:
+    """The stored list of characters of combining class 0 that compose with the one before them is what
+    ``unicodedata`` gives (every code point), and inert characters are left alone by NFKC beside others."""
+    import sys
+    import unicodedata
+
+    from cleaners.dedup_words import _inert, starter_seconds
+
+    seconds = {chr(int(parts[1], 16)) for code in range(sys.maxunicode + 1)
+               if len(parts := unicodedata.decomposition(chr(code)).split()) == 2 and not parts[0].startswith("<")}
+    composing = {c for c in seconds if unicodedata.combining(c) == 0} | {chr(c) for c in range(0x1161, 0x1176)} | {
+        chr(c) for c in range(0x11A8, 0x11C3)}
+    assert starter_seconds() == composing
+    # e.g. U+0B47 + U+0B3E compose to U+0B4B: the second is not inert
+    assert unicodedata.normalize("NFKC", "\u0b47\u0b3e") == "\u0b4b" and not _inert("\u0b3e")
+    assert unicodedata.normalize("NFKC", "\u1100\u1161") == "\uac00" and not _inert("\u1161")
+    bases = "aé\u0b47\u1100\uac00\u09c7"
+    for code in range(0x80, sys.maxunicode + 1):
+        char = chr(code)
+        if _inert(char):
+            for text in (f"a{char}b", f"{char}{char}", *(base + char for base in bases)):
+                assert unicodedata.normalize("NFKC", text) == text, hex(code)

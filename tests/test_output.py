@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from cleaners import Document
 from flows import output, records
+from flows.rows import add_row, removal_columns
 from flows.sources import ReadFailure
 from flows.storage import LocalStorage, S3Options, arrow_filesystem
 
@@ -247,15 +249,46 @@ def test_staged_tables_round_trip(tmp_path: Path) -> None:
 def test_staged_removals_and_duplicates_are_their_row_definitions() -> None:
     from cleaners.dedup import Duplicate
 
-    documents = [{**doc_row(i), "minhash": b"m"} for i in range(4)]
+    documents = [{**doc_row(i), "minhash": b"m", "removed_lines": n} for i, n in enumerate((2, 0, 1, 0))]
     removals = [(0, ("a.rule", 3, "line é", "why", 0.25)), (0, ("b.rule", 7, "", None, None)),
                 (2, ("a.rule", 0, "x", None, 1.0))]
     want = [{**records.removal_row(documents[doc], removal), "doc": doc} for doc, removal in removals]
-    assert records.staged_removals(removals, documents).to_pylist() == want
-    assert records.staged_removals([], documents).num_rows == 0
-    staged = records.staged_documents(documents)
+    columns: dict[str, list[Any]] = {}
+    for row in documents:
+        add_row(columns, row)
+    staged = records.staged_documents(columns)
     assert staged.equals(output.pa.Table.from_pylist(documents, schema=records.STAGED))
+    assert records.staged_documents({}).equals(records.STAGED.empty_table())
+    fields = {name: [removal[i] for _, removal in removals] for i, name in enumerate(records.REMOVAL_FIELDS)}
+    table = records.staged_removals(fields, staged)
+    assert table.to_pylist() == want and table.schema == records.STAGED_REMOVALS
+    assert table.to_batches()[0].num_rows == len(want), "one record batch"
+    assert records.staged_removals(removal_columns(), staged.slice(1, 1)).num_rows == 0
+    with pytest.raises(ValueError):
+        records.staged_removals(removal_columns(), staged)
     dups = [(1, Duplicate("d0", "r", "exact", 1.0)), (3, Duplicate("d2", "q", "near", 0.8125))]
     assert records.duplicates_table(staged, dups).to_pylist() == [
         records.duplicate_row(documents[i], dup) for i, dup in dups]
     assert records.duplicates_table(staged, []).num_rows == 0
+
+
+def test_report_json_reads_back_as_json_wrote_it(tmp_path: Path) -> None:
+    """The commit marker written with orjson reads back as ``write_json(indent=None)``'s did; what orjson
+    refuses goes to ``json``, which fails as it always did on a lone surrogate."""
+    import json
+
+    from flows.pipeline import BatchReport
+
+    storage = LocalStorage(tmp_path)
+    report = BatchReport(3, "f" * 32, docs_in=5, cleaned=4, removed_by_rule=Counter({"site.repeated": 2}),
+                         samples=[("a.example", 2**64 - 1, "Ünïcode — line"), ("b.example", 0, "x")]).to_dict()
+    output.write_report_json(storage, "orjson.json", report)
+    output.write_json(storage, "json.json", report, indent=None)
+    back = output.read_json(storage, "orjson.json")
+    assert back == output.read_json(storage, "json.json") and BatchReport.from_dict(back).samples == [
+        ("a.example", 2**64 - 1, "Ünïcode — line"), ("b.example", 0, "x")]
+    assert json.loads(storage.get("orjson.json")) == json.loads(json.dumps(report, default=output.json_default))
+    output.write_report_json(storage, "big.json", {**report, "index": 2**70})  # beyond orjson: json writes it
+    assert output.read_json(storage, "big.json")["index"] == 2**70
+    with pytest.raises(UnicodeEncodeError):
+        output.write_report_json(storage, "bad.json", {**report, "samples": [("a", 1, "\ud800")]})

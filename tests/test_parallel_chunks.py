@@ -16,6 +16,7 @@ from test_fast_path import _mojibake, dev_documents
 from cleaners import Config, Document, SiteLineStats
 from cleaners.dedup import DedupConfig
 from flows import parallel
+from flows.rows import removals, staged_document
 from flows.sitestats import RunSiteStats
 
 WHEN = datetime(2026, 11, 23, tzinfo=UTC)
@@ -32,6 +33,11 @@ def test_chunked_stage_equals_whole_batch(tmp_path: Path) -> None:
     stats = run_stats.for_cleaning(config)
     repairs = parallel._load_repairs(tmp_path / "repairs.json", keep_file=True)
     assert repairs and stats.boilerplate(config), "the sample should exercise repairs and learned lines"
+    # the files hold a text only when it was repaired; null for "needs no repair": the same repairs otherwise
+    texts = {parallel.text_digest(d.text): d.text for d in docs if d.text is not None}
+    assert {k: (texts[k], []) if v is None else v for k, v in repairs.items()} == parallel.gather_here(
+        docs, config).repairs
+    assert None in repairs.values() and any(v is not None and v[1] for v in repairs.values())
     whole = parallel.stage_here(docs, config, stats, dedup, repairs, "r", WHEN)
     files = sorted(tmp_path.glob("repairs.json.*"))
     assert len(files) > 1, "repairs in several chunks' files"
@@ -40,9 +46,15 @@ def test_chunked_stage_equals_whole_batch(tmp_path: Path) -> None:
         shared = parallel._shared
         assert shared is not None and shared[0] is stats and shared[2].path.exists()
     assert not any(f.exists() for f in files), "every chunk read its own file"
-    assert chunked.documents == whole.documents and len(whole.documents) > 100
+    assert chunked.documents == whole.documents and whole.cleaned > 100
     assert chunked.quarantine == whole.quarantine and whole.quarantine
-    assert chunked.removals == whole.removals and whole.removals[-1][0] > 37  # positions past the first chunk
+    assert chunked.removals == whole.removals
+    assert chunked.removal_rows()[-1][0] > 37  # positions past the first chunk
+    # the columns are the rows' definitions (flows.rows), document by document
+    cleaned = parallel.clean_here(docs, config, stats, dedup, repairs)
+    accepted = [(r, k) for r, k in zip(cleaned.results, cleaned.keys, strict=True) if r.rejected is None]
+    assert whole.document_rows() == [staged_document(r, k, "r", WHEN) for r, k in accepted if k is not None]
+    assert whole.removal_rows() == [(i, removal) for i, (r, _) in enumerate(accepted) for removal in removals(r)]
     assert chunked.samples.samples == whole.samples.samples and whole.samples.samples
     assert (chunked.removed_by_rule, chunked.rejected_by_code, chunked.rejected, chunked.quarantined) == (
         whole.removed_by_rule, whole.rejected_by_code, whole.rejected, whole.quarantined)
@@ -152,3 +164,15 @@ def test_a_dead_worker_leaves_the_rest_of_the_pass_to_the_flow_process(tmp_path:
     assert there.repairs == here.repairs and there.stats.records.tobytes() == here.stats.records.tobytes()
     assert [r.text for r in cleaned.results] == [r.text for r in parallel.clean_here(
         docs, config, SiteLineStats(), DedupConfig(), None).results]
+
+
+def test_workers_collect_garbage_less_often() -> None:
+    """The pool's workers run with ``WORKER_GC`` thresholds; the calling process keeps its own."""
+    import gc
+
+    before = gc.get_threshold()
+    with parallel.worker_pool(2):
+        pool = parallel._active
+        assert pool is not None
+        assert pool.submit(gc.get_threshold).result() == parallel.WORKER_GC
+    assert gc.get_threshold() == before != parallel.WORKER_GC
