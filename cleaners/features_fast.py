@@ -153,6 +153,23 @@ changed branch loses its gate (is always searched); tests/test_literal_scan.py c
 _DATE_GATES = tuple(_DATE_GATE_OF[b.pattern] for b, _, _ in _DATE_TIME.branches[:3] if b.pattern in _DATE_GATE_OF)
 if len(_DATE_GATES) < 3:  # pragma: no cover - a changed _DATE_TIME
     _DATE_GATES = ()
+_SPACE_CHARS = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+"""What ``\\s`` matches in a str pattern (``str.isspace``; none from U+3001 up: tests check every code point)."""
+_SPACE = b"(?:" + b"|".join(map(literal, _SPACE_CHARS)) + b")"
+
+
+def _one_of(chars: str) -> bytes:
+    return b"(?:" + b"|".join(map(literal, chars)) + b")"
+
+
+_SEP_CONDITION_OF = {
+    r"\s[|»›•·/>]\s|\s[|•·]|^[|•·»›>-]\s":
+        [_SPACE + _one_of("|»›•·/>") + _SPACE, _SPACE + _one_of("|•·"), b"^" + _one_of("|•·»›>-") + _SPACE],
+}
+"""``_SEPARATORS`` as byte patterns over the lower case, in place of its literals (``-`` and ``/`` alone occur in
+most lines, a separator between spaces seldom): its characters are uncased and no other character lowers to one
+of them, so a match of the line is a match of these in its lower case (tests: every code point). Keyed by the
+pattern: a changed ``_SEPARATORS`` falls back to its literals."""
 _SCAN_SKIP = {"date": {1}}
 """Branches left out of the scan (always searched): one of their literals (``.``, ``-``) occurs in most
 lines, so the scan's report would cost more than it saves. Tuning, not meaning."""
@@ -167,7 +184,8 @@ class _Scan:
         for name, regex in (("quote", F._QUOTE), ("sep", F._SEPARATORS)):
             names[name] = 1 << len(conditions)
             found = required_literals(regex, 1)  # None: nothing every match contains, always look
-            conditions.append(None if found is None else [literal(x) for x in found])
+            exact = _SEP_CONDITION_OF.get(regex.pattern) if name == "sep" else None
+            conditions.append(exact or (None if found is None else [literal(x) for x in found]))
         self.shift: dict[str, int] = {}
         for name, search in (("url", _URL_BRANCHES), ("date", _DATE_TIME), ("counter", _COUNTER),
                              ("credit", _CREDIT), ("mark", _MARK)):

@@ -133,6 +133,7 @@ _VOCAB_PIECES = sorted({*F._VOCAB.words, *(s for g in F._VOCAB.stems.values() fo
 _COMPANY = ["'", "_", "İ", "ı", "é", "Ä", "ſ", "K", "1", "-", " ", "  ", ".", "’", "\u0307", "x", "ß", "Σ", "ς",
             "(", ")", ":", "/", "@", "#", "|", "«", "2024", "12:30", "١٢", "１９", "۳", "H", "h", "12.5.", "3/4-2020",
             "1999", "20", "12H30", "9h05", "of", "Photo", "年", "月", "\t", "\x1c",
+            "•", "›", "·", "\xa0", "\u2009", "\u3000", "\x85", " | ", " - ", "» ",
             "\ud800", "\udfff", "comments", "COMMENTS", "(3)", "says", "SAYS:", "ſays", "dit", "говорит",
             "Leave a Reply", "thoughts on", "comentários", "Kommentar", "コメント"]
 
@@ -238,3 +239,24 @@ def test_folded_of_is_fold_for_every_code_point() -> None:
         chunk = "".join(points[k : k + 64])
         for text in (chunk, "Ab " + chunk, chunk.upper()):
             assert FF.folded_of(text, text.lower()) == fold(text), k
+
+
+def test_separator_condition_is_the_pattern_in_the_lower_case() -> None:
+    """The byte patterns that replace ``_SEPARATORS``' literals: ``\\s`` is exactly ``_SPACE_CHARS``, no character
+    but themselves lowers to a space or separator character, and the scan's bit is set exactly where the pattern
+    matches (lines of separators, spaces and letters in every arrangement)."""
+    assert FF._SEP_CONDITION_OF.get(F._SEPARATORS.pattern), "_SEPARATORS changed: update _SEP_CONDITION_OF"
+    space = re.compile(r"\s")
+    assert [c for c in range(0x110000) if space.match(chr(c))] == list(map(ord, FF._SPACE_CHARS))
+    special = set(FF._SPACE_CHARS + "|»›•·/>-")
+    for c in map(chr, range(0x110000)):
+        if special.intersection(c.lower()):
+            assert c.lower() == c, hex(ord(c))
+    if not FF._SCAN.scan.active:
+        pytest.skip("re2 not installed")
+    pieces = ["|", "»", "›", "•", "·", "/", ">", "-", " ", "\t", "\xa0", "\u3000", "\u2028", "a", "É", "İ", "ſ"]
+    lines = [a + b + c + d for a in pieces for b in pieces for c in pieces for d in pieces]
+    for line in lines:
+        lower = line.lower()
+        want = F._SEPARATORS.search(line) is not None
+        assert bool(FF._SCAN.scan.scan(lower.encode("utf-8", "surrogatepass")) & FF._SCAN.sep) == want, repr(line)
