@@ -17,11 +17,12 @@ from __future__ import annotations
 import math
 import re
 import struct
+from re._casefix import _EXTRA_CASES
 
 from . import features as F
 from .char_counts import Counts
 from .literal_scan import LiteralScan, literal, prefix, word
-from .prefilter import _NEEDS_REP, _TO_REP, fold, required_literals
+from .prefilter import _NEEDS_REP, _TO_REP, first_char_filter, fold, required_literals
 from .regex_split import BranchSearch
 
 _BINS = [tuple(1.0 if w <= b else 0.0 for b in F._LEN_BINS) for w in range(F._LEN_BINS[-1] + 2)]
@@ -170,6 +171,22 @@ _SEP_CONDITION_OF = {
 most lines, a separator between spaces seldom): its characters are uncased and no other character lowers to one
 of them, so a match of the line is a match of these in its lower case (tests: every code point). Keyed by the
 pattern: a changed ``_SEPARATORS`` falls back to its literals."""
+
+
+def _first_character_condition(regex: re.Pattern[str]) -> list[bytes] | None:
+    """For a ``^``-anchored pattern whose matches start with one of a few characters
+    (:func:`cleaners.prefilter.first_char_filter`): the lower case of the line starts with the lower case of one
+    of them or of a character the engine's case folding makes equal (``re._casefix``); None otherwise. A line's
+    lower case starts with the simple lower case of its first character (tests: every code point)."""
+    first = first_char_filter(regex)
+    alternatives = first.pattern[3:-1].split("|") if first is not None and first.pattern.startswith("(?:") else []
+    if not alternatives or any(len(a) != 1 or not a.isalpha() for a in alternatives):
+        return None
+    chars = {a.lower() for a in alternatives}
+    chars |= {chr(c).lower() for a in list(chars) for c in _EXTRA_CASES.get(ord(a), ())}
+    return [b"^" + _one_of("".join(sorted(chars)))]
+
+
 _SCAN_SKIP = {"date": {1}}
 """Branches left out of the scan (always searched): one of their literals (``.``, ``-``) occurs in most
 lines, so the scan's report would cost more than it saves. Tuning, not meaning."""
@@ -186,6 +203,8 @@ class _Scan:
             found = required_literals(regex, 1)  # None: nothing every match contains, always look
             exact = _SEP_CONDITION_OF.get(regex.pattern) if name == "sep" else None
             conditions.append(exact or (None if found is None else [literal(x) for x in found]))
+        self.byline = 1 << len(conditions)
+        conditions.append(_first_character_condition(F._BYLINE))  # None: always look
         self.shift: dict[str, int] = {}
         for name, search in (("url", _URL_BRANCHES), ("date", _DATE_TIME), ("counter", _COUNTER),
                              ("credit", _CREDIT), ("mark", _MARK)):
@@ -321,7 +340,7 @@ def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.L
             bool(mask & scan.credit_any) and any(map(lower.__contains__, _CREDIT_HINTS))
             and _CREDIT.search_mask(line, mask >> scan.credit, check)
         )
-        byline = _BYLINE.search(line) is not None
+        byline = bool(mask & scan.byline) and _BYLINE.search(line) is not None
     else:
         url = email = sep = date = counter = credit = byline = False
     bits = vocabulary_bits(line, lower) if mask & scan.vocab else 0

@@ -46,7 +46,7 @@ def _check_necessary(line: str) -> None:
     mask = _mask(line)
     if F.vocabulary_bits(line):
         assert mask & scan.vocab, line
-    for bit, regex in ((scan.quote, F._QUOTE), (scan.sep, F._SEPARATORS)):
+    for bit, regex in ((scan.quote, F._QUOTE), (scan.sep, F._SEPARATORS), (scan.byline, F._BYLINE)):
         if regex.search(line):
             assert mask & bit, (line, regex.pattern)
     for shift, search in ((scan.url, FF._URL_BRANCHES), (scan.date, FF._DATE_TIME),
@@ -133,7 +133,7 @@ _VOCAB_PIECES = sorted({*F._VOCAB.words, *(s for g in F._VOCAB.stems.values() fo
 _COMPANY = ["'", "_", "İ", "ı", "é", "Ä", "ſ", "K", "1", "-", " ", "  ", ".", "’", "\u0307", "x", "ß", "Σ", "ς",
             "(", ")", ":", "/", "@", "#", "|", "«", "2024", "12:30", "١٢", "１９", "۳", "H", "h", "12.5.", "3/4-2020",
             "1999", "20", "12H30", "9h05", "of", "Photo", "年", "月", "\t", "\x1c",
-            "•", "›", "·", "\xa0", "\u2009", "\u3000", "\x85", " | ", " - ", "» ",
+            "•", "›", "·", "\xa0", "\u2009", "\u3000", "\x85", " | ", " - ", "» ", "By ", "von", "АВТОР", "Words:",
             "\ud800", "\udfff", "comments", "COMMENTS", "(3)", "says", "SAYS:", "ſays", "dit", "говорит",
             "Leave a Reply", "thoughts on", "comentários", "Kommentar", "コメント"]
 
@@ -260,3 +260,21 @@ def test_separator_condition_is_the_pattern_in_the_lower_case() -> None:
         lower = line.lower()
         want = F._SEPARATORS.search(line) is not None
         assert bool(FF._SCAN.scan.scan(lower.encode("utf-8", "surrogatepass")) & FF._SCAN.sep) == want, repr(line)
+
+
+def test_byline_condition_holds_for_every_first_character() -> None:
+    """Every character a ``_BYLINE`` match can start with (``first_char_filter``, tests/test_prefilter.py) gives a
+    lower case the condition accepts; and the condition is not "always" (it has a selective filter)."""
+    from cleaners.prefilter import first_char_filter
+
+    first = first_char_filter(F._BYLINE)
+    assert first is not None and FF._first_character_condition(F._BYLINE) is not None
+    if not FF._SCAN.scan.active:
+        pytest.skip("re2 not installed")
+    scan = FF._SCAN
+    starts = [chr(c) for c in range(0x110000) if first.match(chr(c))]
+    assert starts
+    for c in starts:
+        line = c + "y Smith"
+        assert scan.scan.scan(line.lower().encode("utf-8", "surrogatepass")) & scan.byline, hex(ord(c))
+    assert not scan.scan.scan(b"x by smith") & scan.byline
