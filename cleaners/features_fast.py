@@ -163,6 +163,10 @@ def _one_of(chars: str) -> bytes:
     return b"(?:" + b"|".join(map(literal, chars)) + b")"
 
 
+def _one_of_strings(texts: list[str]) -> bytes:
+    return b"(?:" + b"|".join(literal(fold(t)) for t in texts) + b")"
+
+
 _SEP_CONDITION_OF = {
     r"\s[|»›•·/>]\s|\s[|•·]|^[|•·»›>-]\s":
         [_SPACE + _one_of("|»›•·/>") + _SPACE, _SPACE + _one_of("|•·"), b"^" + _one_of("|•·»›>-") + _SPACE],
@@ -187,6 +191,20 @@ def _first_character_condition(regex: re.Pattern[str]) -> list[bytes] | None:
     return [b"^" + _one_of("".join(sorted(chars)))]
 
 
+_LINE_START = b"(?:^|\n)"
+"""Where a ``^``-anchored match can start in the scanned bytes: the lower case, or the fold after it."""
+_BRANCH_CONDITION_OF = {  # a _CREDIT branch -> byte patterns over the lower case (and fold), in place of its literals
+    r"^(photo|image|foto|bild|picture|crédit|credit|source|quelle|fuente|fonte|bron|источник)s?\s*:":
+        [_LINE_START + _one_of_strings(["photo", "image", "foto", "bild", "picture", "crédit", "credit", "source",
+                                        "quelle", "fuente", "fonte", "bron", "источник"])],
+    r"/ ?(ap|afp|epa|reuters)\b": [b"/\\x20?" + _one_of_strings(["ap", "afp", "epa", "reuters"])],
+    r"^\(\w+ ?/ ?\w+\)$": [_LINE_START + b"\\x28[^\\x0a\\x2f]*\\x2f"],
+    r"^\d+ ?of ?\d+\b": [_LINE_START + b"[0-9\\x80-\\xff]+\\x20?of\\x20?" + _DIGIT_BYTES],
+}
+"""Conditions of ``_CREDIT`` branches whose literals (``ap``, ``(``, ``of``, ``source`` anywhere) occur in most lines:
+the branch's anchors and neighbours around them, in the folded line as the scan reads it (uncased characters and
+digits fold to themselves, the words are folded already). Keyed by the branch's pattern: a changed branch falls
+back to its literals; tests/test_literal_scan.py checks them as the other conditions."""
 _SCAN_SKIP = {"date": {1}}
 """Branches left out of the scan (always searched): one of their literals (``.``, ``-``) occurs in most
 lines, so the scan's report would cost more than it saves. Tuning, not meaning."""
@@ -210,8 +228,9 @@ class _Scan:
                              ("credit", _CREDIT), ("mark", _MARK)):
             self.shift[name] = len(conditions)
             skip = _SCAN_SKIP.get(name, set())
-            conditions += [None if k in skip else [literal(x) for x in lits]
-                           for k, lits in enumerate(search.conditions)]
+            with_literals = [(branch.pattern, lits) for branch, lits, _ in search.branches if lits is not None]
+            conditions += [None if k in skip else _BRANCH_CONDITION_OF.get(pattern) or [literal(x) for x in lits]
+                           for k, (pattern, lits) in enumerate(with_literals)]
         self.vocab, self.quote, self.sep = 1, names["quote"], names["sep"]
         self.url, self.date, self.counter, self.credit, self.mark = (
             self.shift["url"], self.shift["date"], self.shift["counter"], self.shift["credit"], self.shift["mark"])

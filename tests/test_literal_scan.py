@@ -134,6 +134,7 @@ _COMPANY = ["'", "_", "İ", "ı", "é", "Ä", "ſ", "K", "1", "-", " ", "  ", ".
             "(", ")", ":", "/", "@", "#", "|", "«", "2024", "12:30", "١٢", "１９", "۳", "H", "h", "12.5.", "3/4-2020",
             "1999", "20", "12H30", "9h05", "of", "Photo", "年", "月", "\t", "\x1c",
             "•", "›", "·", "\xa0", "\u2009", "\u3000", "\x85", " | ", " - ", "» ", "By ", "von", "АВТОР", "Words:",
+            "AP", "/ ", "(Foto/dpa)", "3 of 10", "١ OF ٢", "Source:", "ſource", "Crédit :", "ИСТОЧНИК:", "Reuters",
             "\ud800", "\udfff", "comments", "COMMENTS", "(3)", "says", "SAYS:", "ſays", "dit", "говорит",
             "Leave a Reply", "thoughts on", "comentários", "Kommentar", "コメント"]
 
@@ -278,3 +279,21 @@ def test_byline_condition_holds_for_every_first_character() -> None:
         line = c + "y Smith"
         assert scan.scan.scan(line.lower().encode("utf-8", "surrogatepass")) & scan.byline, hex(ord(c))
     assert not scan.scan.scan(b"x by smith") & scan.byline
+
+
+def test_branch_conditions_are_current() -> None:
+    """Each replacement condition still names a branch of a pattern the scan reads (else it is silently unused)."""
+    patterns = {b.pattern for search in (FF._URL_BRANCHES, FF._DATE_TIME, FF._COUNTER, FF._CREDIT, FF._MARK)
+                for b, literals, _ in search.branches if literals is not None}
+    assert set(FF._BRANCH_CONDITION_OF) <= patterns
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["(", ")", "/", " ", "AP", "afp", "EPA", "reuters", "ſ", "K", "1", "12", "٣", "of",
+                                 "OF", "photo", "Crédit", "source", "ſource", "ИСТОЧНИК", "ᲄ", "s", ":", "x", "İ",
+                                 "\xa0"]),
+                max_size=10))
+def test_credit_branch_conditions_are_necessary(pieces: list[str]) -> None:
+    for line in ("".join(pieces), " ".join(pieces)):
+        if line.strip():
+            _check_necessary(line.strip())
