@@ -297,3 +297,37 @@ def test_credit_branch_conditions_are_necessary(pieces: list[str]) -> None:
     for line in ("".join(pieces), " ".join(pieces)):
         if line.strip():
             _check_necessary(line.strip())
+
+
+def test_changed_by_lower_is_every_non_ascii_character_lower_changes() -> None:
+    want = [chr(c) for c in range(0x80, 0x110000) if chr(c).lower() != chr(c)]
+    assert FF._changed_by_lower() == "".join(want)
+
+
+def _check_line_scan(line: str) -> None:
+    scan = FF._SCAN
+    mask, lower = FF.line_scan(line)
+    assert mask & ~scan.cased == FF.line_mask(line, line.lower()) & ~scan.cased, line
+    if mask & scan.needs_lower:
+        assert lower == line.lower(), line
+
+
+def test_line_scan_is_line_mask_of_the_lower_case_for_every_code_point() -> None:
+    if not FF._SCAN.scan.active:
+        pytest.skip("re2 not installed")
+    for c in range(0x80, 0x110000, 7):  # (the cased set itself is checked on every code point above)
+        _check_line_scan("Sign in " + chr(c) + " ſhare")
+        _check_line_scan(chr(c) + "x AFP")
+    for line in _dev_lines()[::5]:
+        if not line.isascii():
+            _check_line_scan(line)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_FOLD_COMPANY), st.sampled_from(_VOCAB_PIECES), st.text(max_size=4)),
+                min_size=1, max_size=12))
+def test_line_scan_is_line_mask_of_the_lower_case(pieces: list[str]) -> None:
+    if not FF._SCAN.scan.active:
+        pytest.skip("re2 not installed")
+    for line in ("é" + "".join(pieces), "É " + " ".join(pieces), " ".join(pieces) + " ü"):
+        _check_line_scan(line)
