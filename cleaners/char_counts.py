@@ -96,7 +96,7 @@ def char_counts(lines: Sequence[str]) -> list[Counts | None]:
         code = np.minimum(code, TABLE_LIMIT - 1)  # those lines' counts are dropped below
     bounds = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, lines), dtype=np.int64, count=n) + 1, out=bounds[1:])
-    kind = space_of[code]
+    kind = np.take(space_of, code)  # take: ~2x faster than indexing with a uint32 array
     space = (kind & 1).view(bool)
     word_start = ~space
     word_start[1:] &= space[:-1]
@@ -105,11 +105,11 @@ def char_counts(lines: Sequence[str]) -> list[Counts | None]:
     word_bounds = np.searchsorted(at, bounds)  # words of line k: word_bounds[k] .. word_bounds[k + 1]
     words = np.diff(word_bounds)
     rank = np.arange(len(at)) - np.repeat(word_bounds[:-1], words)
-    initials = initials_of[code[at]]
+    initials = np.take(initials_of, np.take(code, at))
     initials[rank >= INITIALS] = 0
     ini = _segment_sums(initials, word_bounds)
     sample_total = np.zeros(len(code) + 1, dtype=np.uint64)  # wraps modulo 2**64: differences stay exact
-    np.cumsum(sample_of[code], dtype=np.uint64, out=sample_total[1:])
+    np.cumsum(np.take(sample_of, code), dtype=np.uint64, out=sample_total[1:])
     starts = bounds[:-1]
     samp = sample_total[starts + np.minimum(np.diff(bounds) - 1, SAMPLE)] - sample_total[starts]
     out: list[Counts | None] = list(zip(

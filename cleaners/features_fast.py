@@ -17,11 +17,14 @@ from __future__ import annotations
 import math
 import re
 import struct
+from re._casefix import _EXTRA_CASES
+
+import numpy as np
 
 from . import features as F
 from .char_counts import Counts
 from .literal_scan import LiteralScan, literal, prefix, word
-from .prefilter import _NEEDS_REP, _TO_REP, fold, required_literals
+from .prefilter import _NEEDS_REP, _TO_REP, first_char_filter, fold, required_literals
 from .regex_split import BranchSearch
 
 _BINS = [tuple(1.0 if w <= b else 0.0 for b in F._LEN_BINS) for w in range(F._LEN_BINS[-1] + 2)]
@@ -153,9 +156,71 @@ changed branch loses its gate (is always searched); tests/test_literal_scan.py c
 _DATE_GATES = tuple(_DATE_GATE_OF[b.pattern] for b, _, _ in _DATE_TIME.branches[:3] if b.pattern in _DATE_GATE_OF)
 if len(_DATE_GATES) < 3:  # pragma: no cover - a changed _DATE_TIME
     _DATE_GATES = ()
+_SPACE_CHARS = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+"""What ``\\s`` matches in a str pattern (``str.isspace``; none from U+3001 up: tests check every code point)."""
+_SPACE = b"(?:" + b"|".join(map(literal, _SPACE_CHARS)) + b")"
+
+
+def _one_of(chars: str) -> bytes:
+    return b"(?:" + b"|".join(map(literal, chars)) + b")"
+
+
+def _one_of_strings(texts: list[str]) -> bytes:
+    return b"(?:" + b"|".join(literal(fold(t)) for t in texts) + b")"
+
+
+_SEP_CONDITION_OF = {
+    r"\s[|»›•·/>]\s|\s[|•·]|^[|•·»›>-]\s":
+        [_SPACE + _one_of("|»›•·/>") + _SPACE, _SPACE + _one_of("|•·"), b"^" + _one_of("|•·»›>-") + _SPACE],
+}
+"""``_SEPARATORS`` as byte patterns over the lower case, in place of its literals (``-`` and ``/`` alone occur in
+most lines, a separator between spaces seldom): its characters are uncased and no other character lowers to one
+of them, so a match of the line is a match of these in its lower case (tests: every code point). Keyed by the
+pattern: a changed ``_SEPARATORS`` falls back to its literals."""
+
+
+def _first_character_condition(regex: re.Pattern[str]) -> list[bytes] | None:
+    """For a ``^``-anchored pattern whose matches start with one of a few characters
+    (:func:`cleaners.prefilter.first_char_filter`): the lower case of the line starts with the lower case of one
+    of them or of a character the engine's case folding makes equal (``re._casefix``); None otherwise. A line's
+    lower case starts with the simple lower case of its first character (tests: every code point)."""
+    first = first_char_filter(regex)
+    alternatives = first.pattern[3:-1].split("|") if first is not None and first.pattern.startswith("(?:") else []
+    if not alternatives or any(len(a) != 1 or not a.isalpha() for a in alternatives):
+        return None
+    chars = {a.lower() for a in alternatives}
+    chars |= {chr(c).lower() for a in list(chars) for c in _EXTRA_CASES.get(ord(a), ())}
+    return [b"^" + _one_of("".join(sorted(chars)))]
+
+
+_LINE_START = b"(?:^|\n)"
+"""Where a ``^``-anchored match can start in the scanned bytes: the lower case, or the fold after it."""
+_BRANCH_CONDITION_OF = {  # a _CREDIT branch -> byte patterns over the lower case (and fold), in place of its literals
+    r"^(photo|image|foto|bild|picture|crédit|credit|source|quelle|fuente|fonte|bron|источник)s?\s*:":
+        [_LINE_START + _one_of_strings(["photo", "image", "foto", "bild", "picture", "crédit", "credit", "source",
+                                        "quelle", "fuente", "fonte", "bron", "источник"])],
+    r"/ ?(ap|afp|epa|reuters)\b": [b"/\\x20?" + _one_of_strings(["ap", "afp", "epa", "reuters"])],
+    r"^\(\w+ ?/ ?\w+\)$": [_LINE_START + b"\\x28[^\\x0a\\x2f]*\\x2f"],
+    r"^\d+ ?of ?\d+\b": [_LINE_START + b"[0-9\\x80-\\xff]+\\x20?of\\x20?" + _DIGIT_BYTES],
+}
+"""Conditions of ``_CREDIT`` branches whose literals (``ap``, ``(``, ``of``, ``source`` anywhere) occur in most lines:
+the branch's anchors and neighbours around them, in the folded line as the scan reads it (uncased characters and
+digits fold to themselves, the words are folded already). Keyed by the branch's pattern: a changed branch falls
+back to its literals; tests/test_literal_scan.py checks them as the other conditions."""
 _SCAN_SKIP = {"date": {1}}
 """Branches left out of the scan (always searched): one of their literals (``.``, ``-``) occurs in most
 lines, so the scan's report would cost more than it saves. Tuning, not meaning."""
+
+
+def _changed_by_lower() -> str:
+    """The non-ASCII characters that ``str.lower`` changes (~1,400), found 4,096 code points at a time (~10 ms)."""
+    out: list[str] = []
+    for start in range(0x80, 0x110000, 4096):
+        points = np.arange(start, min(start + 4096, 0x110000), dtype="<u4")
+        piece = points[(points < 0xD800) | (points >= 0xE000)].tobytes().decode("utf-32-le")
+        if piece.lower() != piece:
+            out += [c for c in piece if c.lower() != c]
+    return "".join(out)
 
 
 class _Scan:
@@ -167,18 +232,24 @@ class _Scan:
         for name, regex in (("quote", F._QUOTE), ("sep", F._SEPARATORS)):
             names[name] = 1 << len(conditions)
             found = required_literals(regex, 1)  # None: nothing every match contains, always look
-            conditions.append(None if found is None else [literal(x) for x in found])
+            exact = _SEP_CONDITION_OF.get(regex.pattern) if name == "sep" else None
+            conditions.append(exact or (None if found is None else [literal(x) for x in found]))
+        self.byline = 1 << len(conditions)
+        conditions.append(_first_character_condition(F._BYLINE))  # None: always look
         self.shift: dict[str, int] = {}
         for name, search in (("url", _URL_BRANCHES), ("date", _DATE_TIME), ("counter", _COUNTER),
                              ("credit", _CREDIT), ("mark", _MARK)):
             self.shift[name] = len(conditions)
             skip = _SCAN_SKIP.get(name, set())
-            conditions += [None if k in skip else [literal(x) for x in lits]
-                           for k, lits in enumerate(search.conditions)]
+            with_literals = [(branch.pattern, lits) for branch, lits, _ in search.branches if lits is not None]
+            conditions += [None if k in skip else _BRANCH_CONDITION_OF.get(pattern) or [literal(x) for x in lits]
+                           for k, (pattern, lits) in enumerate(with_literals)]
         self.vocab, self.quote, self.sep = 1, names["quote"], names["sep"]
         self.url, self.date, self.counter, self.credit, self.mark = (
             self.shift["url"], self.shift["date"], self.shift["counter"], self.shift["credit"], self.shift["mark"])
         self.credit_any = ((1 << len(_CREDIT.conditions)) - 1) << self.credit
+        self.needs_lower = self.vocab | self.credit_any
+        """Where :func:`line_entry` reads the lower case beyond the scan."""
         self.mark_any = ((1 << len(_MARK.conditions)) - 1) << self.mark  # every branch has literals
         if len(_MARK.conditions) != len(_MARK.branches):
             raise ValueError("a comment-mark branch without literals: mark_any would skip it")
@@ -186,6 +257,8 @@ class _Scan:
         # occur exactly where the character does, a lone surrogate's bytes cannot start one)
         self.rep = 1 << len(conditions)
         conditions.append([literal(c) for c in sorted(_TO_REP)])
+        self.cased = 1 << len(conditions)  # a character that lower() changes, in a line's own bytes (see line_scan)
+        conditions.append([_one_of(_changed_by_lower())])
         self.date_gate = len(conditions)
         conditions += [[gate] for gate in _DATE_GATES]
         self.date_gates = (1 << len(_DATE_GATES)) - 1
@@ -222,6 +295,24 @@ def line_mask(line: str, lower: str) -> int:
     if mask & scan.rep or "\u0130" in line:
         return scan.scan.scan(scan_bytes(line, lower))
     return mask
+
+
+def line_scan(line: str) -> tuple[int, str]:
+    """``line_mask(line, line.lower())`` and ``line.lower()`` (or ``""`` where neither the vocabulary nor the credit
+    bits are set: not needed), with the RE2 scan active, for a non-ASCII line. The line's own UTF-8 with its ASCII
+    letters lowered is the lower case's UTF-8 unless the line has a character ``lower()`` changes (the ``cased`` bit
+    of the same scan; ~8% of non-ASCII dev lines): then the lower case is made and scanned. ``str.lower`` of a long
+    non-ASCII line cost ~1 µs, ``bytes.lower`` ~0.1 µs. The ``cased`` bit of the mask means nothing here."""
+    scan = _SCAN
+    data = line.encode("utf-8", "surrogatepass").lower()
+    mask = scan.scan.scan(data)
+    if mask & scan.cased:
+        lower = line.lower()
+        return line_mask(line, lower), lower
+    if mask & scan.rep:  # the fold may differ (İ is cased: not here); its scan may set any bit
+        lower = data.decode("utf-8", "surrogatepass")
+        return scan.scan.scan(scan_bytes(line, lower)), lower
+    return mask, data.decode("utf-8", "surrogatepass") if mask & scan.needs_lower else ""
 
 
 _N_HEAD, _N_KW = len(F._LEN_BINS) + 1, len(F._KW_GROUPS)
@@ -280,13 +371,17 @@ def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.L
     caps = upper / n_alpha if n_alpha else 0.0
     nonspace = len(sample) - blanks or 1
     ends = line[-1:]
-    lower = line.lower()
     scan = _SCAN
     short = words <= F._SHORT
     if scan.scan.active:
-        mask = line_mask(line, lower)
+        if line.isascii():
+            lower = line.lower()
+            mask = line_mask(line, lower)
+        else:
+            mask, lower = line_scan(line)
         check = None
     else:  # without RE2 every bit is set and the branches' literals are looked for in Python
+        lower = line.lower()
         mask = scan.scan.all
         check = folded_of(line, lower) if short else lower
     if short:
@@ -303,7 +398,7 @@ def line_entry(line: str, counts: Counts | None = None) -> tuple[bytes, int, F.L
             bool(mask & scan.credit_any) and any(map(lower.__contains__, _CREDIT_HINTS))
             and _CREDIT.search_mask(line, mask >> scan.credit, check)
         )
-        byline = _BYLINE.search(line) is not None
+        byline = bool(mask & scan.byline) and _BYLINE.search(line) is not None
     else:
         url = email = sep = date = counter = credit = byline = False
     bits = vocabulary_bits(line, lower) if mask & scan.vocab else 0

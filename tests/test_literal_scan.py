@@ -46,7 +46,7 @@ def _check_necessary(line: str) -> None:
     mask = _mask(line)
     if F.vocabulary_bits(line):
         assert mask & scan.vocab, line
-    for bit, regex in ((scan.quote, F._QUOTE), (scan.sep, F._SEPARATORS)):
+    for bit, regex in ((scan.quote, F._QUOTE), (scan.sep, F._SEPARATORS), (scan.byline, F._BYLINE)):
         if regex.search(line):
             assert mask & bit, (line, regex.pattern)
     for shift, search in ((scan.url, FF._URL_BRANCHES), (scan.date, FF._DATE_TIME),
@@ -133,6 +133,8 @@ _VOCAB_PIECES = sorted({*F._VOCAB.words, *(s for g in F._VOCAB.stems.values() fo
 _COMPANY = ["'", "_", "İ", "ı", "é", "Ä", "ſ", "K", "1", "-", " ", "  ", ".", "’", "\u0307", "x", "ß", "Σ", "ς",
             "(", ")", ":", "/", "@", "#", "|", "«", "2024", "12:30", "١٢", "１９", "۳", "H", "h", "12.5.", "3/4-2020",
             "1999", "20", "12H30", "9h05", "of", "Photo", "年", "月", "\t", "\x1c",
+            "•", "›", "·", "\xa0", "\u2009", "\u3000", "\x85", " | ", " - ", "» ", "By ", "von", "АВТОР", "Words:",
+            "AP", "/ ", "(Foto/dpa)", "3 of 10", "١ OF ٢", "Source:", "ſource", "Crédit :", "ИСТОЧНИК:", "Reuters",
             "\ud800", "\udfff", "comments", "COMMENTS", "(3)", "says", "SAYS:", "ſays", "dit", "говорит",
             "Leave a Reply", "thoughts on", "comentários", "Kommentar", "コメント"]
 
@@ -238,3 +240,94 @@ def test_folded_of_is_fold_for_every_code_point() -> None:
         chunk = "".join(points[k : k + 64])
         for text in (chunk, "Ab " + chunk, chunk.upper()):
             assert FF.folded_of(text, text.lower()) == fold(text), k
+
+
+def test_separator_condition_is_the_pattern_in_the_lower_case() -> None:
+    """The byte patterns that replace ``_SEPARATORS``' literals: ``\\s`` is exactly ``_SPACE_CHARS``, no character
+    but themselves lowers to a space or separator character, and the scan's bit is set exactly where the pattern
+    matches (lines of separators, spaces and letters in every arrangement)."""
+    assert FF._SEP_CONDITION_OF.get(F._SEPARATORS.pattern), "_SEPARATORS changed: update _SEP_CONDITION_OF"
+    space = re.compile(r"\s")
+    assert [c for c in range(0x110000) if space.match(chr(c))] == list(map(ord, FF._SPACE_CHARS))
+    special = set(FF._SPACE_CHARS + "|»›•·/>-")
+    for c in map(chr, range(0x110000)):
+        if special.intersection(c.lower()):
+            assert c.lower() == c, hex(ord(c))
+    if not FF._SCAN.scan.active:
+        pytest.skip("re2 not installed")
+    pieces = ["|", "»", "›", "•", "·", "/", ">", "-", " ", "\t", "\xa0", "\u3000", "\u2028", "a", "É", "İ", "ſ"]
+    lines = [a + b + c + d for a in pieces for b in pieces for c in pieces for d in pieces]
+    for line in lines:
+        lower = line.lower()
+        want = F._SEPARATORS.search(line) is not None
+        assert bool(FF._SCAN.scan.scan(lower.encode("utf-8", "surrogatepass")) & FF._SCAN.sep) == want, repr(line)
+
+
+def test_byline_condition_holds_for_every_first_character() -> None:
+    """Every character a ``_BYLINE`` match can start with (``first_char_filter``, tests/test_prefilter.py) gives a
+    lower case the condition accepts; and the condition is not "always" (it has a selective filter)."""
+    from cleaners.prefilter import first_char_filter
+
+    first = first_char_filter(F._BYLINE)
+    assert first is not None and FF._first_character_condition(F._BYLINE) is not None
+    if not FF._SCAN.scan.active:
+        pytest.skip("re2 not installed")
+    scan = FF._SCAN
+    starts = [chr(c) for c in range(0x110000) if first.match(chr(c))]
+    assert starts
+    for c in starts:
+        line = c + "y Smith"
+        assert scan.scan.scan(line.lower().encode("utf-8", "surrogatepass")) & scan.byline, hex(ord(c))
+    assert not scan.scan.scan(b"x by smith") & scan.byline
+
+
+def test_branch_conditions_are_current() -> None:
+    """Each replacement condition still names a branch of a pattern the scan reads (else it is silently unused)."""
+    patterns = {b.pattern for search in (FF._URL_BRANCHES, FF._DATE_TIME, FF._COUNTER, FF._CREDIT, FF._MARK)
+                for b, literals, _ in search.branches if literals is not None}
+    assert set(FF._BRANCH_CONDITION_OF) <= patterns
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["(", ")", "/", " ", "AP", "afp", "EPA", "reuters", "ſ", "K", "1", "12", "٣", "of",
+                                 "OF", "photo", "Crédit", "source", "ſource", "ИСТОЧНИК", "ᲄ", "s", ":", "x", "İ",
+                                 "\xa0"]),
+                max_size=10))
+def test_credit_branch_conditions_are_necessary(pieces: list[str]) -> None:
+    for line in ("".join(pieces), " ".join(pieces)):
+        if line.strip():
+            _check_necessary(line.strip())
+
+
+def test_changed_by_lower_is_every_non_ascii_character_lower_changes() -> None:
+    want = [chr(c) for c in range(0x80, 0x110000) if chr(c).lower() != chr(c)]
+    assert FF._changed_by_lower() == "".join(want)
+
+
+def _check_line_scan(line: str) -> None:
+    scan = FF._SCAN
+    mask, lower = FF.line_scan(line)
+    assert mask & ~scan.cased == FF.line_mask(line, line.lower()) & ~scan.cased, line
+    if mask & scan.needs_lower:
+        assert lower == line.lower(), line
+
+
+def test_line_scan_is_line_mask_of_the_lower_case_for_every_code_point() -> None:
+    if not FF._SCAN.scan.active:
+        pytest.skip("re2 not installed")
+    for c in range(0x80, 0x110000, 7):  # (the cased set itself is checked on every code point above)
+        _check_line_scan("Sign in " + chr(c) + " ſhare")
+        _check_line_scan(chr(c) + "x AFP")
+    for line in _dev_lines()[::5]:
+        if not line.isascii():
+            _check_line_scan(line)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_FOLD_COMPANY), st.sampled_from(_VOCAB_PIECES), st.text(max_size=4)),
+                min_size=1, max_size=12))
+def test_line_scan_is_line_mask_of_the_lower_case(pieces: list[str]) -> None:
+    if not FF._SCAN.scan.active:
+        pytest.skip("re2 not installed")
+    for line in ("é" + "".join(pieces), "É " + " ".join(pieces), " ".join(pieces) + " ü"):
+        _check_line_scan(line)
