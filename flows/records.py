@@ -11,10 +11,10 @@ import pyarrow as pa
 
 from cleaners.dedup import Duplicate
 
-from .rows import REMOVAL_FIELDS, Removal, pipeline_version, quarantine_record, removals, sha256, staged_document
+from .rows import REMOVAL_FIELDS, Removal, pipeline_version, quarantine_record, sha256, staged_document
 from .sources import ReadFailure
 
-__all__ = ["pipeline_version", "quarantine_record", "removals", "sha256", "staged_document"]  # built in the workers
+__all__ = ["pipeline_version", "quarantine_record", "sha256", "staged_document"]  # built in the workers
 
 SCHEMA_VERSION = 2
 

@@ -63,7 +63,8 @@ REMOVAL_FIELDS = ("rule_id", "line_no", "line", "reason", "score")
 
 
 def removals(result: CleanResult) -> list[Removal]:
-    """The removed lines of a cleaned document, for the removals table (staged beside the document)."""
+    """The removed lines of a cleaned document, for the removals table: the definition ``add_removals``
+    builds as columns (tests compare the two)."""
     return [(r.rule_id, r.line_no, r.line, r.reason or None, r.score) for r in result.removed]
 
 
