@@ -17,14 +17,14 @@ from __future__ import annotations
 import math
 import re
 import struct
+import sys
 from re._casefix import _EXTRA_CASES
-
-import numpy as np
 
 from . import features as F
 from .char_counts import Counts
 from .literal_scan import LiteralScan, literal, prefix, word
 from .prefilter import _NEEDS_REP, _TO_REP, first_char_filter, fold, required_literals
+from .re2_exact import CODE_POINT_PIECE, code_points
 from .regex_split import BranchSearch
 
 _BINS = [tuple(1.0 if w <= b else 0.0 for b in F._LEN_BINS) for w in range(F._LEN_BINS[-1] + 2)]
@@ -158,11 +158,13 @@ if len(_DATE_GATES) < 3:  # pragma: no cover - a changed _DATE_TIME
     _DATE_GATES = ()
 _SPACE_CHARS = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 """What ``\\s`` matches in a str pattern (``str.isspace``; none from U+3001 up: tests check every code point)."""
-_SPACE = b"(?:" + b"|".join(map(literal, _SPACE_CHARS)) + b")"
 
 
 def _one_of(chars: str) -> bytes:
     return b"(?:" + b"|".join(map(literal, chars)) + b")"
+
+
+_SPACE = _one_of(_SPACE_CHARS)
 
 
 def _one_of_strings(texts: list[str]) -> bytes:
@@ -213,11 +215,10 @@ lines, so the scan's report would cost more than it saves. Tuning, not meaning."
 
 
 def _changed_by_lower() -> str:
-    """The non-ASCII characters that ``str.lower`` changes (~1,400), found 4,096 code points at a time (~10 ms)."""
+    """The non-ASCII characters that ``str.lower`` changes (~1,400), found a piece of code points at a time."""
     out: list[str] = []
-    for start in range(0x80, 0x110000, 4096):
-        points = np.arange(start, min(start + 4096, 0x110000), dtype="<u4")
-        piece = points[(points < 0xD800) | (points >= 0xE000)].tobytes().decode("utf-32-le")
+    for start in range(0x80, sys.maxunicode + 1, CODE_POINT_PIECE):
+        piece = code_points(start)  # surrogates included: lower() leaves them alone
         if piece.lower() != piece:
             out += [c for c in piece if c.lower() != c]
     return "".join(out)

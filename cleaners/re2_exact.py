@@ -33,14 +33,14 @@ class Unsupported(Exception):
     """The pattern uses something this module does not translate."""
 
 
-_CHUNK = 1 << 14
+CODE_POINT_PIECE = 1 << 14
 """Code points per piece when scanning all of them (a 64 kB string: one 4.5 MB string, freed at once, would raise
 glibc's mmap threshold for the rest of the process, which then kept ~2.5 MiB more of later large allocations)."""
 
 
-def _chars(start: int) -> str:
-    """Code points ``start`` to ``start + _CHUNK - 1`` (those that exist), one each."""
-    stop = min(start + _CHUNK, _MAX_CODE + 1)
+def code_points(start: int) -> str:
+    """Code points ``start`` to ``start + CODE_POINT_PIECE - 1`` (those that exist, surrogates included), one each."""
+    stop = min(start + CODE_POINT_PIECE, _MAX_CODE + 1)
     return np.arange(start, stop, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
 
 
@@ -53,8 +53,8 @@ def _category_ranges(category: Any, flags: int) -> tuple[tuple[int, int], ...]:
     repeat = (_C.MAX_REPEAT, (1, _C.MAXREPEAT, _P.SubPattern(state, [item])))
     compiled = _K.compile(_P.SubPattern(state, [repeat]), flags)
     ranges: list[tuple[int, int]] = []
-    for start in range(0, _MAX_CODE + 1, _CHUNK):
-        for m in compiled.finditer(_chars(start)):
+    for start in range(0, _MAX_CODE + 1, CODE_POINT_PIECE):
+        for m in compiled.finditer(code_points(start)):
             first, last = start + m.start(), start + m.end() - 1
             if ranges and ranges[-1][1] == first - 1:  # a range running on from the piece before
                 first = ranges.pop()[0]
