@@ -71,8 +71,11 @@ def _inert(char: str) -> bool:
     NFKC quick check with Yes, which means it is normalised. Remembered per character."""
     found = _inert_chars.get(char)
     if found is None:
-        found = _inert_chars[char] = (unicodedata.combining(char) == 0 and char not in starter_seconds()
-                                      and unicodedata.normalize("NFKC", char) == char)
+        found = (unicodedata.combining(char) == 0 and char not in starter_seconds()
+                 and unicodedata.normalize("NFKC", char) == char)
+        if len(_inert_chars) >= _MEMO_LIMIT:
+            _inert_chars.clear()
+        _inert_chars[char] = found
     return found
 
 
@@ -97,6 +100,8 @@ _STARTER_SECONDS = ("14.0.0", (
 
 
 _inert_chars: dict[str, bool] = {}
+_MEMO_LIMIT = 65_536
+"""Characters remembered by ``_inert`` and ``_replacement`` each, at most (the memo is emptied when full)."""
 
 
 def _replacement(char: str) -> bytes | None:
@@ -108,7 +113,7 @@ def _replacement(char: str) -> bytes | None:
     if found is _UNKNOWN:
         folded = "".join(c if c.isalnum() or c == "_" else " " for c in char.casefold())
         found = None if folded == char else folded.encode("utf-8", "surrogatepass")
-        if len(_replacements) >= 65_536:
+        if len(_replacements) >= _MEMO_LIMIT:
             _replacements.clear()
         _replacements[char] = found
     return found  # type: ignore[return-value]
