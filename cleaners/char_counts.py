@@ -26,6 +26,8 @@ TABLE_LIMIT = 0x10000
 """Code points below this are in the table (the Basic Multilingual Plane, incl. surrogates)."""
 SAMPLE = 160
 """Letters, digits, spaces and upper case are counted in this many first characters."""
+if SAMPLE > 255:  # pragma: no cover - the packed sample sums below need 8 bits per field
+    raise ValueError("SAMPLE must stay below 256")
 INITIALS = 40
 """Initials are taken from this many first words."""
 
@@ -64,6 +66,19 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _table
 
 
+_NONE = np.zeros(0, dtype=np.intp)
+_cjk_from: int | None = None
+
+
+def _first_cjk() -> int:
+    """The smallest code point with the table's CJK bit (``features._CJK``)."""
+    global _cjk_from
+    if _cjk_from is None:
+        found = np.flatnonzero(_tables()[0] & 2)
+        _cjk_from = int(found[0]) if len(found) else TABLE_LIMIT
+    return _cjk_from
+
+
 def _code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
@@ -90,7 +105,8 @@ def char_counts(lines: Sequence[str]) -> list[Counts | None]:
         return []
     space_of, initials_of, sample_of = _tables()
     code = _code_points("\n".join(lines) + "\n")  # a "\n" before each line's start but the first
-    big = int(code.max()) >= TABLE_LIMIT
+    top = int(code.max())
+    big = top >= TABLE_LIMIT
     original = code
     if big:
         code = np.minimum(code, TABLE_LIMIT - 1)  # those lines' counts are dropped below
@@ -100,7 +116,8 @@ def char_counts(lines: Sequence[str]) -> list[Counts | None]:
     space = (kind & 1).view(bool)
     word_start = ~space
     word_start[1:] &= space[:-1]
-    cjk = _line_counts(np.flatnonzero(kind & 2), bounds)
+    # no character of features._CJK below the table's first one: most batches skip the pass
+    cjk = _line_counts(np.flatnonzero(kind & 2) if top >= _first_cjk() else _NONE, bounds)
     at = np.flatnonzero(word_start)  # each word's first character
     word_bounds = np.searchsorted(at, bounds)  # words of line k: word_bounds[k] .. word_bounds[k + 1]
     words = np.diff(word_bounds)
@@ -108,8 +125,9 @@ def char_counts(lines: Sequence[str]) -> list[Counts | None]:
     initials = np.take(initials_of, np.take(code, at))
     initials[rank >= INITIALS] = 0
     ini = _segment_sums(initials, word_bounds)
-    sample_total = np.zeros(len(code) + 1, dtype=np.uint64)  # wraps modulo 2**64: differences stay exact
-    np.cumsum(np.take(sample_of, code), dtype=np.uint64, out=sample_total[1:])
+    # wraps modulo 2**32: a sample's sums (each field <= SAMPLE < 256, no carry) stay exact as differences
+    sample_total = np.zeros(len(code) + 1, dtype=np.uint32)
+    np.cumsum(np.take(sample_of, code), dtype=np.uint32, out=sample_total[1:])
     starts = bounds[:-1]
     samp = sample_total[starts + np.minimum(np.diff(bounds) - 1, SAMPLE)] - sample_total[starts]
     out: list[Counts | None] = list(zip(

@@ -12,6 +12,8 @@ same floats, bit for bit (``tests/test_feature_matrix.py`` compares them):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import compress, repeat
+from operator import is_
 
 import numpy as np
 
@@ -52,10 +54,10 @@ def _entries(texts: list[str]) -> list[_Entry]:
     """The memoised entries of the lines; lines not remembered are computed together (their character
     counts in one :func:`char_counts` call) and the short ones remembered."""
     memo = _memo
-    found = [memo.get(t) for t in texts]
-    new = list(dict.fromkeys([t for t, e in zip(texts, found, strict=True) if e is None]))
-    if not new:
+    found = list(map(memo.get, texts))
+    if None not in found:
         return found  # type: ignore[return-value]
+    new = list(dict.fromkeys(compress(texts, map(is_, found, repeat(None)))))
     made: dict[str, _Entry] = {}
     for text, counts in zip(new, _char_counts(new), strict=True):
         row, bits, info, mark, key = line_entry(text, counts)
@@ -64,7 +66,8 @@ def _entries(texts: list[str]) -> list[_Entry]:
             if len(memo) >= _MAX_MEMO:
                 memo.clear()
             memo[text] = entry
-    return [made[t] if e is None else e for t, e in zip(texts, found, strict=True)]
+    # a text is in ``made`` exactly where its memo lookup above found nothing (all lookups came first)
+    return list(map(made.get, texts, found))  # type: ignore[arg-type]
 
 
 def feature_matrix(lines: Sequence[str]) -> tuple[list[int], np.ndarray, list[LineInfo]]:

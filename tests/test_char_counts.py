@@ -65,3 +65,24 @@ def test_char_counts_of_edge_cases() -> None:
     long_words = " ".join(f"W{k}x" for k in range(300))
     _check([long_words, "x" * 100_000, " ".join(["É"] * 45), "ÀÉ" * 120, "a" + " " * 500 + "B"])
     _check(["\u0130", "ß" * 200, "ﬀ", "\u0345", "\u1e9e", "ǅ"])  # upper() expands or maps title case
+
+
+def test_cjk_pass_skipped_only_below_every_cjk_character() -> None:
+    """Batches whose code points all lie below the first ``features._CJK`` character skip the CJK pass: that
+    bound is the regex's own first character (every code point checked), and batches right at it count."""
+    from cleaners.char_counts import _first_cjk
+
+    first = next(c for c in range(TABLE_LIMIT) if F._CJK.match(chr(c)))
+    assert _first_cjk() == first
+    below, at = chr(first - 1), chr(first)
+    _check([f"a {below} b", "x y"])  # skipped: no CJK character can be there
+    _check([f"a {below} b", f"{at}{at} c", "x y"])
+    _check(["\uffff", f"{at} x", "plain"])
+
+
+def test_sample_sums_exact_at_the_largest_sample() -> None:
+    """Each packed field of a sample reaches ``SAMPLE`` (sums kept modulo 2**32 over long batches)."""
+    full = "é" * SAMPLE  # a letter that upper() changes: three fields at their largest
+    digits = "1" * SAMPLE
+    spaces = "a" + " " * (SAMPLE - 2) + "b"
+    _check([full, digits, spaces] * 200 + ["ß" * 400] * 50)
