@@ -123,6 +123,12 @@ def _class(items: Any, ignore_case: bool, text: bool = False) -> str:
     return _char_set(codes, folded=ignore_case)
 
 
+@functools.cache
+def _literal(code: int, ignore_case: bool) -> str:
+    """One literal character (patterns repeat their letters: remembered, ~13k per catalogue build)."""
+    return _char_set({ord(_fold_char(code))}) if ignore_case else _char_set({code}, folded=False)
+
+
 def _seq(items: Any, flags: int, top: bool = False, text: bool = False) -> str:
     return "".join(_one(op, av, flags, top, text) for op, av in items)
 
@@ -132,7 +138,7 @@ def _one(op: Any, av: Any, flags: int, top: bool = False, text: bool = False) ->
     if op is C.LITERAL:
         if av == ord("\n") and not text:
             raise _Unsupported("line break")
-        return _char_set({ord(_fold_char(av))}) if ignore_case else _char_set({av}, folded=False)
+        return _literal(av, ignore_case)
     if op is C.ANY:
         return ANY_NL if flags & re.DOTALL else ANY
     if op is C.NOT_LITERAL:

@@ -60,6 +60,16 @@ def test_every_catalogue_pattern_is_relaxed_and_compiled() -> None:
     assert cat.branch_count == sum(map(len, cat.branches))
 
 
+def test_remembered_literals_relax_as_computed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``relax._literal`` is remembered per character and case flag: every catalogue pattern relaxes to the same
+    RE2 text with the memory as with each literal computed afresh (for lines and for whole texts)."""
+    patterns = _patterns(catalogue(frozenset()))
+    remembered = [(relax.relaxed(rx), relax.relaxed(rx, text=True)) for rx in patterns]
+    monkeypatch.setattr(relax, "_literal", relax._literal.__wrapped__)
+    assert remembered == [(relax.relaxed(rx), relax.relaxed(rx, text=True)) for rx in patterns]
+    assert any(pattern is not None for pattern, _ in remembered)
+
+
 def test_category_limits() -> None:
     beyond = "".join(chr(c) for c in range(0x3001, 0x110000) if not 0xD800 <= c < 0xE000)
     assert re.search(r"\s", beyond) is None
