@@ -20,6 +20,8 @@ import struct
 import sys
 from re._casefix import _EXTRA_CASES
 
+import numpy as np
+
 from . import features as F
 from .char_counts import Counts
 from .literal_scan import LiteralScan, literal, prefix, word
@@ -219,9 +221,19 @@ def _changed_by_lower() -> str:
     out: list[str] = []
     for start in range(0x80, sys.maxunicode + 1, CODE_POINT_PIECE):
         piece = code_points(start)  # surrogates included: lower() leaves them alone
-        if piece.lower() != piece:
+        lowered = piece.lower()
+        if lowered == piece:
+            continue
+        if len(lowered) == len(piece):  # each character lowered to one (final sigma's choice is a change too)
+            changed = np.flatnonzero(_utf32(lowered) != _utf32(piece))
+            out += [piece[k] for k in changed.tolist()]
+        else:  # a character lowered to several (İ): one by one
             out += [c for c in piece if c.lower() != c]
     return "".join(out)
+
+
+def _utf32(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
 class _Scan:
