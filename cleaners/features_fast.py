@@ -99,11 +99,16 @@ def vocabulary_bits(line: str, lower: str) -> int:
     for tok in hits:
         bits |= memo[tok]
     if bits & _PHRASE_LAST:
+        # a phrase (tokens joined by single spaces) ends at some token exactly where " phrase " occurs in the
+        # tokens joined and padded by spaces (no token holds a space); only phrases that would add a bit are
+        # looked for (a common last word, "us", "more", ends phrases on most lines that reach here)
         bits ^= _PHRASE_LAST
-        for k, tok in enumerate(toks):
-            if tok in hits:
-                for phrase, n, b in vocab.phrases.get(tok, ()):
-                    if k + 1 >= n and " ".join(toks[k + 1 - n : k + 1]) == phrase:
+        joined = ""
+        for tok in hits:
+            for phrase, _, b in vocab.phrases.get(tok, ()):
+                if b & ~bits:
+                    joined = joined or f" {' '.join(toks)} "
+                    if f" {phrase} " in joined:
                         bits |= b
     if not line.isascii() and F._CJK.search(line):
         for m in vocab.cjk.finditer(line):

@@ -142,6 +142,28 @@ def test_vocabulary_bits_equal_the_definition_while_the_token_memory_renews(monk
     FF._renew_token_memo()
 
 
+def _phrase_pieces() -> list[str]:
+    from cleaners import features as F
+
+    phrases = sorted(p for group in F._VOCAB.phrases.values() for p, _, _ in group)
+    words = [p.split(" ") for p in phrases]
+    # whole phrases, their words alone and in halves (a phrase cut short or run on), other words, punctuation
+    return phrases + [w for ws in words for w in ws] + [" ".join(ws[:-1]) for ws in words if len(ws) > 2] + [
+        "the", "news", "x", "it's", "Read", "US", ",", ".", "-", "ünd", "2024"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_phrase_pieces()), min_size=1, max_size=50))
+def test_vocabulary_bits_of_lines_of_phrases_equal_the_definition(pieces: list[str]) -> None:
+    """Lines made of vocabulary phrases, their parts and other words (past the 40-token limit too): the phrase
+    search over the joined tokens gives the definition's bits."""
+    from cleaners import features as F
+    from cleaners import features_fast as FF
+
+    for line in (" ".join(pieces), "".join(pieces), ", ".join(pieces).upper()):
+        assert FF.vocabulary_bits(line, line.lower()) == F.vocabulary_bits(line), line
+
+
 def test_casefold_keeps_the_word_count_of_every_code_point() -> None:
     """What ``context_columns.repeated_lines`` relies on to leave long lines' casefolds unmade."""
     from cleaners.features import _CJK
