@@ -5,7 +5,7 @@ signatures (100 MB for 200,000 documents) are written here once and read back wi
 the bands, and through a read-only memory map to verify candidate pairs (``rows``: one gather per query
 instead of one ``pread`` per candidate). Reads go through the page cache; the mapped pages a process has
 touched count in its RSS, so they are dropped from the mapping (``MADV_DONTNEED``, the page cache keeps
-them) after every ``RELEASE_ROWS`` records read: at most ~16 MB of the file is ever resident in the process.
+them) after every ``RELEASE_ROWS`` records read: at most ~4 MB of the file is ever resident in the process.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class FileSignatures:
         self._view: np.ndarray | None = None
         self._read_rows = 0
 
-    RELEASE_ROWS = 4096
+    RELEASE_ROWS = 1024
     """Records read through the map between two releases of its pages (each may touch a 4 kB page)."""
 
     def append(self, signature: bytes) -> None:
