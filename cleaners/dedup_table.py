@@ -36,7 +36,11 @@ _CHUNK = 8192
 
 
 class SignatureStore(Protocol):
-    """Fixed-width signature records, appended in order and read back by number."""
+    """Fixed-width signature records, appended in order and read back by number.
+
+    A store may also have ``rows(records: np.ndarray) -> np.ndarray``: the records with those numbers as a
+    ``(len(records), width)`` uint8 array (the decision then reads a query's candidates in one call).
+    """
 
     def append(self, signature: bytes) -> None: ...
 
@@ -57,6 +61,10 @@ class MemorySignatures:
 
     def read(self, index: int, count: int = 1) -> bytes:
         return bytes(self.data[index * self.width : (index + count) * self.width])
+
+    def rows(self, records: np.ndarray) -> np.ndarray:
+        # a copy (fancy indexing), so no view of the bytearray outlives the call: it may grow again
+        return np.frombuffer(self.data, dtype=np.uint8).reshape(-1, self.width)[records]
 
 
 def _digest(value: str, what: str) -> bytes:
@@ -255,30 +263,45 @@ class _Lsh:
     def keep(self, p: int) -> None:
         self.kept_in[p] = True
 
-    def _signature(self, p: int) -> np.ndarray:
-        return np.frombuffer(self.store.read(int(self.sig[p])), dtype="<u4")
+    def _signatures(self, records: np.ndarray) -> np.ndarray:
+        """The signatures with these record numbers, one row each (``SignatureStore.rows`` when the store
+        has it: one gather instead of a read per record)."""
+        rows = getattr(self.store, "rows", None)
+        if rows is not None:
+            data = rows(records)
+        else:
+            data = np.frombuffer(b"".join(self.store.read(k) for k in records.tolist()), dtype=np.uint8)
+        return data.view("<u4").reshape(len(records), self.num_perm)
 
     def best(self, p: int, run: np.ndarray, key_rank: np.ndarray) -> tuple[int, int] | None:
-        """The kept document ``p`` is a near-duplicate of, with the number of equal signature values."""
+        """The kept document ``p`` is a near-duplicate of, with the number of equal signature values.
+
+        A kept document found in several of ``p``'s groups is compared once per group: its rows are
+        equal, so they pass or fail alike and tie in the choice (same key rank), which picks the same one."""
         gs = self.groups[p]
-        gs = gs[gs >= 0]
-        if not len(gs):
+        gs = gs[gs >= 0].tolist()
+        if not gs:
             return None
-        found = np.concatenate([self.members[self.starts[g] : self.starts[g + 1]] for g in gs.tolist()])
-        found = np.unique(found[self.kept_in[found]])
+        starts, members = self.starts, self.members
+        found = (members[starts[gs[0]] : starts[gs[0] + 1]] if len(gs) == 1
+                 else np.concatenate([members[starts[g] : starts[g + 1]] for g in gs]))
+        found = found[self.kept_in[found]]
         if not len(found):
             return None
-        mine = self._signature(p)
-        theirs = np.frombuffer(b"".join(self.store.read(int(self.sig[k])) for k in found.tolist()),
-                               dtype="<u4").reshape(len(found), self.num_perm)
-        span = self.bands * self.rows
-        a = theirs[:, :span].reshape(len(found), self.bands, self.rows)
-        shares_band = (a == mine[:span].reshape(self.bands, self.rows)).all(axis=2).any(axis=1)
-        equal = np.count_nonzero(theirs == mine, axis=1)
-        ok = shares_band & (equal.astype(np.float64) / self.num_perm >= self.threshold)
-        if not ok.any():
+        sig = self.sig
+        both = self._signatures(np.append(sig[found], sig[p]))
+        theirs, mine = both[:-1], both[-1]
+        same = theirs == mine
+        equal = np.count_nonzero(same, axis=1)
+        ok = np.flatnonzero(equal.astype(np.float64) / self.num_perm >= self.threshold)
+        if len(ok):  # similar enough: is a band really shared (equal band hashes only found them)?
+            span = self.bands * self.rows
+            ok = ok[same[ok, :span].reshape(len(ok), self.bands, self.rows).all(axis=2).any(axis=1)]
+        if not len(ok):
             return None
         found, equal = found[ok], equal[ok]
+        if len(found) == 1:
+            return int(found[0]), int(equal[0])
         same_run = run[found] == run[p]
         i = np.lexsort((key_rank[found], same_run, -equal))[0]
         return int(found[i]), int(equal[i])

@@ -426,8 +426,7 @@ def iter_rows(storage: Storage, key: str, columns: list[str] | None = None, batc
 
 
 def delete_prefix(storage: Storage, prefix: str) -> None:
-    for key in list(storage.list(prefix)):
-        storage.delete(key)
+    storage.delete_many(list(storage.list(prefix)))
 
 
 # --- manifests and the index ----------------------------------------------------------------------------

@@ -204,10 +204,9 @@ def _staged(storage: Storage, run: Run, report: BatchReport, name: str, cols: li
     return output.get_table(storage, output.staged_key(run.run_id, report.fingerprint, f"{name}.arrow"), cols)
 
 
-def _batch_tables(storage: Storage, run: Run, report: BatchReport) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """A staged batch's documents, removals and quarantine."""
-    return (_staged(storage, run, report, "documents"), _staged(storage, run, report, "removals"),
-            _staged(storage, run, report, "quarantine"))
+def _documents_and_quarantine(storage: Storage, run: Run, report: BatchReport) -> tuple[pa.Table, pa.Table]:
+    """A staged batch's documents and quarantine."""
+    return _staged(storage, run, report, "documents"), _staged(storage, run, report, "quarantine")
 
 
 @task(name="decide-duplicates", cache_policy=NO_CACHE, **STORAGE_RETRIES)
@@ -237,14 +236,15 @@ def decide_duplicates(settings: RunSettings, run: Run, reports: list[BatchReport
     return table
 
 
-def _write_batches(w: dict[str, output.ShardWriter],
-                   batches: Iterable[tuple[BatchReport, tuple[pa.Table, pa.Table, pa.Table]]],
-                   decisions: CandidateTable) -> Counter[str]:
-    """Each staged batch's rows into the table writers: documents kept by the decision, with their
-    removals and signatures; duplicates; quarantine. Returns the duplicates by kind."""
+def _write_documents(w: dict[str, output.ShardWriter],
+                     batches: Iterable[tuple[BatchReport, tuple[pa.Table, pa.Table]]],
+                     decisions: CandidateTable) -> tuple[Counter[str], list[np.ndarray]]:
+    """Each staged batch's rows into the writers of documents (kept by the decision) and their signatures,
+    duplicates and quarantine. Returns the duplicates by kind and each batch's kept mask."""
     kinds: Counter[str] = Counter()
+    masks: list[np.ndarray] = []
     position = 0  # in decide_duplicates' table: the same staged rows in the same order
-    for _, (documents, removals, quarantine) in batches:
+    for _, (documents, quarantine) in batches:
         n = documents.num_rows
         kept = decisions.dup_of[position : position + n] < 0
         dups = [(i, dup) for i in np.flatnonzero(~kept).tolist()
@@ -255,9 +255,16 @@ def _write_batches(w: dict[str, output.ShardWriter],
         written = documents.filter(pa.array(kept))
         w["documents"].add_table(written)
         w["signatures"].add_table(written)
-        w["removals"].add_table(removals.filter(pa.array(kept[removals["doc"].to_numpy()])))
         w["quarantine"].add_table(quarantine)
-    return kinds
+        masks.append(kept)
+    return kinds, masks
+
+
+def _write_removals(w: output.ShardWriter, batches: Iterable[tuple[BatchReport, pa.Table]],
+                    masks: list[np.ndarray]) -> None:
+    """Each staged batch's removals of the documents written (``masks``: ``_write_documents``')."""
+    for (_, removals), kept in zip(batches, masks, strict=True):
+        w.add_table(removals.filter(pa.array(kept[removals["doc"].to_numpy()])))
 
 
 @task(name="write-tables", cache_policy=NO_CACHE, **STORAGE_RETRIES)
@@ -274,7 +281,13 @@ def write_tables(
              for t in ("documents", "removals", "duplicates", "quarantine")}
         w["signatures"] = output.ShardWriter(storage, run.prefix, "signatures", records.TABLES["signatures"],
                                              "parquet", settings.shard_bytes, encoder)
-        kinds = _write_batches(w, prefetched(reports, partial(_batch_tables, storage, run)), decisions)
+        # the tables one after the other, not batch by batch: the shards of documents (and the last ones of
+        # signatures, duplicates, quarantine) are encoded while the removals are written, not all at the end
+        kinds, masks = _write_documents(
+            w, prefetched(reports, partial(_documents_and_quarantine, storage, run)), decisions)
+        for name in ("documents", "signatures", "duplicates", "quarantine"):
+            w[name].flush()  # the last shard of each, on the encoder now
+        _write_removals(w["removals"], prefetched(reports, lambda r: _staged(storage, run, r, "removals")), masks)
         tables = {}
         for name, wr in w.items():
             shards = wr.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,6 +22,9 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool: ...
     def list(self, prefix: str = "") -> Iterator[str]: ...
     def delete(self, key: str) -> None: ...
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """``delete`` of each key (S3: up to 1,000 keys per request)."""
+        ...
     def url_of(self, key: str) -> str: ...
 
 
@@ -75,6 +78,10 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.delete(key)
 
     def url_of(self, key: str) -> str:
         return str(self._path(key))
@@ -191,6 +198,20 @@ class S3Storage:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    DELETE_BATCH = 1000
+    """Keys per DeleteObjects request (S3's limit)."""
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """Like ``delete`` of each key (a missing key is no error), in DeleteObjects requests."""
+        names = [self._key(key) for key in keys]
+        for start in range(0, len(names), self.DELETE_BATCH):
+            batch = [{"Key": name} for name in names[start : start + self.DELETE_BATCH]]
+            reply = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            if errors := reply.get("Errors"):
+                e = errors[0]
+                raise OSError(f"could not delete {len(errors)} objects, e.g. {e.get('Key')!r}: "
+                              f"{e.get('Code')} {e.get('Message')}")
 
     def url_of(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
