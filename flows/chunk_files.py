@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 from array import array
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -74,6 +73,10 @@ Keyed = tuple[bytes, bytes]
 """The positions (uint32) in ``text.splitlines()`` and the keys (uint64) of a text's short lines."""
 
 
+_AT = array("I").itemsize
+"""Bytes per position (``array("I")``; keys are ``array("Q")``: 8)."""
+
+
 def keys_file(repairs_file: Path) -> Path:
     """Where the line keys of the chunk whose repairs go to ``repairs_file`` are kept (a name that the
     repairs files' pattern ``NAME.*`` does not match)."""
@@ -85,23 +88,35 @@ def keyed(at: list[int], keys: list[LineKey]) -> Keyed:
 
 
 def write_keys(path: Path, config: Config, part: dict[str, Keyed]) -> None:
-    """``part`` (by digest of the original text) as keyed under ``config``."""
-    path.write_bytes(pickle.dumps((config, part), protocol=pickle.HIGHEST_PROTOCOL))
+    """``part`` (by digest of the original text) as keyed under ``config``: a JSON line (the config, each
+    digest with its number of short lines), then every document's positions, then every document's keys."""
+    header = {"config": config.to_dict(), "docs": [[digest, len(keys) // 8] for digest, (_, keys) in part.items()]}
+    with path.open("wb") as f:
+        f.write(json.dumps(header).encode("ascii") + b"\n")  # escaped: no line break inside
+        f.writelines(at for at, _ in part.values())
+        f.writelines(keys for _, keys in part.values())
 
 
 def load_keys(files: Iterable[Path], config: Config) -> dict[str, Keyed]:
     """The keys in these files made under ``config`` (which decides the plain texts and which lines are
     short); missing files are skipped (only a hint); each file is removed once read."""
     loaded: dict[str, Keyed] = {}
+    want = json.loads(json.dumps(config.to_dict()))
     for file in files:
         try:
             data = file.read_bytes()
         except FileNotFoundError:
             continue
         file.unlink()
-        made_under, part = pickle.loads(data)  # written by this run's statistics pass (a local spool)
-        if made_under == config:
-            loaded.update(part)
+        end = data.index(b"\n")
+        header = json.loads(data[:end])
+        if header["config"] != want:
+            continue
+        at = end + 1
+        keys = at + _AT * sum(n for _, n in header["docs"])
+        for digest, n in header["docs"]:
+            loaded[digest] = (data[at:at + _AT * n], data[keys:keys + 8 * n])
+            at, keys = at + _AT * n, keys + 8 * n
     return loaded
 
 
