@@ -106,13 +106,17 @@ _MEMO_LIMIT = 65_536
 
 def _replacement(char: str) -> bytes | None:
     """What ``char`` (not ASCII) becomes in the words' bytes: its case folding with each non-word character
-    as a space, in UTF-8; None if that is ``char`` itself. ``casefold`` maps each character on its own (no
-    context), and no character of a replacement is replaced again (tests check both for every code point),
-    so replacing each distinct character of a text is ``casefold`` of the text with its gaps as spaces."""
+    as a space, in UTF-8 (a gap of spaces only as long as ``char``'s UTF-8: the words are the same, and
+    ``bytes.replace`` of equal lengths skips a pass); None if that is ``char`` itself. ``casefold`` maps
+    each character on its own (no context), and no character of a replacement is replaced again (tests
+    check both for every code point), so replacing each distinct character of a text is ``casefold`` of
+    the text with its gaps as spaces."""
     found = _replacements.get(char, _UNKNOWN)
     if found is _UNKNOWN:
         folded = "".join(c if c.isalnum() or c == "_" else " " for c in char.casefold())
         found = None if folded == char else folded.encode("utf-8", "surrogatepass")
+        if found is not None and not folded.strip(" "):  # only a gap: as many spaces as ``char`` has bytes,
+            found = b" " * len(char.encode("utf-8", "surrogatepass"))  # replaced in place (no counting pass)
         if len(_replacements) >= _MEMO_LIMIT:
             _replacements.clear()
         _replacements[char] = found

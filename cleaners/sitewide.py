@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -133,13 +133,16 @@ def short_lines(text: str, config: Config) -> Iterable[tuple[LineKey, str]]:
     return [(key, line) for _, key, line in _short_entries(text, config)]
 
 
-def _short_entries(text: str, config: Config) -> list[tuple[int, LineKey, str]]:
-    """(word count, key, stripped line) of each line of at most ``sitewide_max_words`` words, in order."""
+def _short_entries(
+    text: str, config: Config, at: list[int] | None = None
+) -> list[tuple[int, LineKey, str]]:
+    """(word count, key, stripped line) of each line of at most ``sitewide_max_words`` words, in order;
+    with ``at``, each one's position in ``text.splitlines()`` is appended to it."""
     max_words = config.sitewide_max_words
     known = _known.get()
     memo = _short_memo
     out: list[tuple[int, LineKey, str]] = []
-    for raw in text.splitlines():
+    for i, raw in enumerate(text.splitlines()):
         found = memo.get(raw)
         if found is None:
             if raw.isascii() and raw and _plain_ascii(raw):  # its words split by single spaces
@@ -160,6 +163,8 @@ def _short_entries(text: str, config: Config) -> list[tuple[int, LineKey, str]]:
         elif found[0] > max_words:
             continue
         out.append(found)
+        if at is not None:
+            at.append(i)
     if known is not None:  # line.split() == raw.split(): the key is line_key(line)
         known.update([(line, key) for _, key, line in out])
     return out
@@ -201,6 +206,18 @@ class SiteLineStats:
                 counter[key] += 1
             if samples:
                 self.sample(site, key, line)
+
+    def add_keyed(self, url: str | None, text: str, config: Config) -> tuple[list[int], list[LineKey]] | None:
+        """``add(url, text, config, samples=False)``, and the positions in ``text.splitlines()`` and keys of
+        the lines it counted (for ``keyed_samples``); None without a site (nothing counted)."""
+        site = site_of(url)
+        if site is None:
+            return None
+        self.docs[site] += 1
+        at: list[int] = []
+        keys = [key for _, key, _ in _short_entries(text, config, at)]
+        self.lines[site].update(iter(dict.fromkeys(keys)))
+        return at, keys
 
     def sample(self, site: str, key: LineKey, line: str) -> None:
         """Remember ``line`` as the spelling of ``key`` if it is the smallest so far (order-independent)."""
@@ -254,6 +271,23 @@ def add_samples(
     for key, line in short_lines(text, config):
         if key in wanted:
             stats.sample(site, key, line)
+
+
+def keyed_samples(
+    stats: SiteLineStats, site: str, lines: Sequence[str], at: Sequence[int], line_keys: Sequence[LineKey],
+    wanted: frozenset[LineKey],
+) -> None:
+    """``add_samples`` of a text of ``site`` whose lines are ``lines`` (``text.splitlines()``), with ``wanted``
+    its keys there, from the positions and keys of its short lines that ``SiteLineStats.add_keyed`` gave for
+    the same text and config: no key computed again. Within ``remembering_keys`` the lines' keys are
+    remembered for :func:`known_keys`, as ``add_samples`` does."""
+    pairs = [(lines[i].strip(), key) for i, key in zip(at, line_keys, strict=True)]
+    if (known := _known.get()) is not None:
+        known.update(pairs)
+    sample = stats.sample
+    for line, key in pairs:
+        if key in wanted:
+            sample(site, key, line)
 
 
 def build_site_stats(items: Iterable[tuple[str | None, str]], config: Config) -> SiteLineStats:

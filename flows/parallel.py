@@ -10,11 +10,11 @@ the rest of the run runs in-process.
 ``prestart`` starts the workers early (the CLI does it while Prefect's API server starts); the next
 ``worker_pool`` of that size adopts them.
 
-Workers import only ``cleaners``, this module and ``flows.rows`` (no Prefect, boto3 or pyarrow) and send
-back compact results: statistics as arrays; for the flow, the rows to stage (``stage``: built in the
-worker, as plain values that pickle fast) rather than CleanResult objects. The encoding repairs of the
-statistics pass go to JSON files, one per chunk of ``STAGE_CHUNK`` documents, that the cleaning pass's
-worker of that chunk reads (``repairs_to``), not through the flow.
+Workers import only ``cleaners``, this module, ``flows.rows`` and ``flows.chunk_files`` (no Prefect, boto3
+or pyarrow) and send back compact results: statistics as arrays; for the flow, the rows to stage (``stage``:
+built in the worker, as plain values that pickle fast) rather than CleanResult objects. The encoding repairs
+and the line keys of the statistics pass go to files, per chunk of ``STAGE_CHUNK`` documents, that the
+cleaning pass's worker of that chunk reads (``repairs_to``, ``flows.chunk_files``), not through the flow.
 
 Workers are started at once, with the parent's ``__main__`` hidden: they only need ``flows.parallel``, and
 re-running the caller's script (what ``spawn`` does) would break callers reading from stdin or without an
@@ -30,7 +30,6 @@ documents (benchmarks/README.md): peak RSS of flow + workers 463 -> 443 MiB.
 from __future__ import annotations
 
 import gc
-import hashlib
 import itertools
 import json
 import logging
@@ -40,7 +39,7 @@ import tempfile
 import threading
 import types
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -56,18 +55,15 @@ from cleaners import CleanResult, Config, Document, SiteLineStats
 from cleaners import dedup as dd
 from cleaners.batch import clean_batch, plain_text
 from cleaners.repair_memo import recall, remember, remembering
-from cleaners.sitewide import LineKey, add_samples, remembering_keys
+from cleaners.sitewide import LineKey, add_samples, keyed_samples, remembering_keys, site_of
 
+from . import chunk_files
+from .chunk_files import Repair, Repairs, chunk_file, load_repairs, repairs_files, text_digest
 from .rows import Removal, add_removals, add_row, quarantine_record, removal_columns, staged_document
 from .sitestats import RECORD, CompactStats, compact, sort_records
 
 T = TypeVar("T")
 P = TypeVar("P")
-Repair = tuple[str, list[str]]
-Repairs = Mapping[str, Repair | None] | Path | tuple[Path, ...] | None
-"""Repairs to reuse: in memory; the ``repairs_to`` path given to ``gather`` (all of its chunk files); or
-chunk files (``chunk_file``) themselves. Files are read once and removed. None for a digest: the text
-needs no repair (what the files hold for most texts, instead of a copy of the text)."""
 log = logging.getLogger(__name__)
 STAGE_CHUNK = 100
 """Documents per worker task of the cleaning pass (``stage``), and per repairs file of the statistics pass
@@ -119,11 +115,6 @@ def _share(stats: SiteLineStats, config: Config) -> SiteLineStats | SharedBoiler
         path.write_text(json.dumps(learned), encoding="ascii")  # escaped: lone surrogates survive
         _shared = (stats, config, SharedBoilerplate(path))
     return _shared[2]
-
-
-def chunk_file(repairs_to: Path, chunk: int) -> Path:
-    """The file of ``gather(..., repairs_to)`` holding the repairs of the documents of chunk ``chunk``."""
-    return repairs_to.with_name(f"{repairs_to.name}.{chunk}")
 
 
 @dataclass
@@ -180,10 +171,6 @@ class Staged:
         return list(zip(docs, zip(*self.removals.values(), strict=True), strict=True))
 
 
-def text_digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-
-
 def gather_here(
     docs: list[Document], config: Config, repairs_to: Path | None = None, chunk: int = STAGE_CHUNK,
     first_chunk: int = 0,
@@ -192,67 +179,61 @@ def gather_here(
     ``repairs_to``, the repairs are written to files (JSON) instead of returned: those of ``docs[k *
     chunk:(k + 1) * chunk]`` to ``chunk_file(repairs_to, first_chunk + k)`` (none if it has none), so the
     cleaning pass's chunks each read only their own (``first_chunk``: where ``docs`` starts in its batch).
-    A file holds a text only when it was repaired (~1 in 10): for the others, null ("needs no repair")."""
+    A file holds a text only when it was repaired (~1 in 10): for the others, null ("needs no repair").
+    Next to each, the positions and keys of its documents' short lines (``chunk_files.keys_file``)."""
     stats = SiteLineStats()
     repairs: dict[str, Repair] = {}
     by_chunk: dict[int, dict[str, Repair | None]] = {}
+    keyed: dict[int, dict[str, chunk_files.Keyed]] = {}
     with remembering():
         for i, doc in enumerate(docs):
             if doc.html is None and (text := plain_text(doc, config)) is not None:
-                stats.add(doc.url, text, config, samples=False)
+                if repairs_to is None or doc.text is None:
+                    stats.add(doc.url, text, config, samples=False)
+                    digest = None
+                else:
+                    digest = text_digest(doc.text)
+                    if (found := stats.add_keyed(doc.url, text, config)) is not None:  # the same counts
+                        keyed.setdefault(i // chunk, {})[digest] = chunk_files.keyed(*found)
                 if doc.text is not None and (repair := recall(doc.text, config.uncurl_quotes)) is not None:
-                    if repairs_to is None:
+                    if digest is None:
                         repairs[text_digest(doc.text)] = repair
                     else:
                         unchanged = not repair[1] and repair[0] == doc.text
-                        by_chunk.setdefault(i // chunk, {})[text_digest(doc.text)] = None if unchanged else repair
+                        by_chunk.setdefault(i // chunk, {})[digest] = None if unchanged else repair
     for k, part in by_chunk.items():
         assert repairs_to is not None
         chunk_file(repairs_to, first_chunk + k).write_text(json.dumps(part), encoding="ascii")  # escaped
+    for k, keys_part in keyed.items():
+        assert repairs_to is not None
+        chunk_files.write_keys(chunk_files.keys_file(chunk_file(repairs_to, first_chunk + k)), config, keys_part)
     return Gathered(compact(stats), repairs)
-
-
-def _load_repairs(repairs: Repairs, keep_file: bool = False) -> Mapping[str, Repair | None] | None:
-    """The repairs in memory; ``keep_file`` keeps the files read (tests)."""
-    if repairs is None or isinstance(repairs, Mapping):
-        return repairs
-    files = repairs if isinstance(repairs, tuple) else _chunk_files(repairs)
-    loaded: dict[str, Repair | None] = {}
-    for file in files:
-        try:
-            part = json.loads(file.read_text(encoding="ascii"))
-        except FileNotFoundError:  # the statistics pass had none (or ran elsewhere): only a hint
-            continue
-        if not keep_file:
-            file.unlink()
-        loaded.update((digest, None if repair is None else (repair[0], list(repair[1])))
-                      for digest, repair in part.items())
-    return loaded or None
-
-
-def _chunk_files(repairs_to: Path) -> list[Path]:
-    """Every chunk file of ``repairs_to`` there is."""
-    return sorted(repairs_to.parent.glob(f"{repairs_to.name}.*"), key=lambda f: int(f.suffix[1:]))
 
 
 def clean_here(
     docs: list[Document], config: Config, stats: SiteLineStats | SharedBoilerplate, dedup: dd.DedupConfig | None,
     repairs: Repairs,
 ) -> Cleaned:
-    """``cleaners.clean_documents(docs, config, stats=stats)`` plus duplicate keys and boilerplate samples."""
+    """``cleaners.clean_documents(docs, config, stats=stats)`` plus duplicate keys and boilerplate samples
+    (from the statistics pass's line keys of these documents where the files of ``repairs`` have them)."""
     learned = _boilerplate_of(stats, config)
     samples = SiteLineStats()
-    repairs = _load_repairs(repairs)
+    keyed = chunk_files.load_keys(map(chunk_files.keys_file, repairs_files(repairs)), config)
+    repairs = load_repairs(repairs)
+    digests = [text_digest(doc.text) if doc.text is not None and (repairs or keyed) else "" for doc in docs]
     with remembering(), remembering_keys():
         if repairs:
-            for doc in docs:
-                if doc.text is not None and (digest := text_digest(doc.text)) in repairs:
+            for doc, digest in zip(docs, digests, strict=True):
+                if doc.text is not None and digest in repairs:
                     repair = repairs[digest]
                     remember(doc.text, config.uncurl_quotes, (doc.text, []) if repair is None else repair)
-        if learned:  # first: the line keys it computes are remembered for the site rule of cleaning
-            for doc in docs:
+        if learned:  # first: the line keys it finds are remembered for the site rule of cleaning
+            for doc, digest in zip(docs, digests, strict=True):
                 if doc.html is None and (text := plain_text(doc, config)) is not None:
-                    add_samples(samples, doc.url, text, config, learned)
+                    if (found := keyed.get(digest)) is None:
+                        add_samples(samples, doc.url, text, config, learned)
+                    elif (site := site_of(doc.url)) is not None and (wanted := learned.get(site)):
+                        keyed_samples(samples, site, text.splitlines(), *chunk_files.unpack_keys(found), wanted)
         results = clean_batch(docs, config, learned)  # clean_documents(stats=stats)
     keys = [dd.keys(r.text, dedup) if dedup is not None and r.rejected is None else None for r in results]
     return Cleaned(results, keys, samples)
@@ -489,10 +470,3 @@ def _in_chunks(
             _active = None
         return here()
     return merge(parts)
-    try:
-        return there(pool).result()
-    except BrokenProcessPool:
-        log.warning("a cleaning worker process died; the rest of this pass runs in the flow process")
-        if _active is pool:
-            _active = None
-        return here()

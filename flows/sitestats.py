@@ -7,8 +7,9 @@ sorted by line key. ``boilerplate`` then reads the files one key range at a time
 in memory whatever the run's size) and keeps the few lines that are boilerplate. The verdicts are exactly
 ``SiteLineStats.boilerplate`` of the merged statistics (tests/test_sitewide_run.py).
 
-Readable spellings of the learned lines come from the cleaning pass (``cleaners.sitewide.add_samples``),
-which reads every text again anyway, so no line text is kept here.
+Readable spellings of the learned lines come from the cleaning pass (``cleaners.sitewide.add_samples``, or
+``keyed_samples`` from the line keys this pass left per chunk: ``flows.chunk_files``), which reads every text
+again anyway, so no line text is kept here.
 """
 
 from __future__ import annotations

@@ -331,9 +331,10 @@ def test_normalised_words_equal_normalise_on_generated_texts(text: str) -> None:
 
 
 def test_replacements_are_case_folding_with_gaps_and_never_replaced_again() -> None:
-    """``_replacement`` of every non-ASCII code point: its case folding with non-word characters as spaces,
-    whose own characters need no replacement (so the order of replacing does not matter) and whose ASCII
-    bytes the final table leaves alone (no upper case, no non-word byte but the space)."""
+    """``_replacement`` of every non-ASCII code point: its case folding with non-word characters as spaces
+    (a gap only: as long as the character's UTF-8), whose own characters need no replacement (so the order
+    of replacing does not matter) and whose ASCII bytes the final table leaves alone (no upper case, no
+    non-word byte but the space)."""
     import sys
 
     from cleaners.dedup_words import _FOLD_ASCII, _replacement, word_table
@@ -342,6 +343,8 @@ def test_replacements_are_case_folding_with_gaps_and_never_replaced_again() -> N
     for code in range(0x80, sys.maxunicode + 1):
         char = chr(code)
         want = "".join(c if table[ord(c)] else " " for c in char.casefold())
+        if not want.strip(" "):  # a gap only: as many spaces as the character has bytes (the same words)
+            want = " " * len(char.encode("utf-8", "surrogatepass"))
         got = _replacement(char)
         assert (got if got is not None else char.encode("utf-8", "surrogatepass")) == want.encode(
             "utf-8", "surrogatepass"), hex(code)

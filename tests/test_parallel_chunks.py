@@ -11,11 +11,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from test_fast_path import _mojibake, dev_documents
 
 from cleaners import Config, Document, SiteLineStats
 from cleaners.dedup import DedupConfig
-from flows import parallel
+from flows import chunk_files, parallel
 from flows.rows import removals, staged_document
 from flows.sitestats import RunSiteStats
 
@@ -31,7 +32,7 @@ def test_chunked_stage_equals_whole_batch(tmp_path: Path) -> None:
     with parallel.worker_pool(2):
         run_stats.add(parallel.gather(docs, config, tmp_path / "repairs.json", chunk=37).stats, "0")
     stats = run_stats.for_cleaning(config)
-    repairs = parallel._load_repairs(tmp_path / "repairs.json", keep_file=True)
+    repairs = parallel.load_repairs(tmp_path / "repairs.json", keep_file=True)
     assert repairs and stats.boilerplate(config), "the sample should exercise repairs and learned lines"
     # the files hold a text only when it was repaired; null for "needs no repair": the same repairs otherwise
     texts = {parallel.text_digest(d.text): d.text for d in docs if d.text is not None}
@@ -41,11 +42,13 @@ def test_chunked_stage_equals_whole_batch(tmp_path: Path) -> None:
     whole = parallel.stage_here(docs, config, stats, dedup, repairs, "r", WHEN)
     files = sorted(tmp_path.glob("repairs.json.*"))
     assert len(files) > 1, "repairs in several chunks' files"
+    keys_files = [chunk_files.keys_file(f) for f in files]
+    assert all(f.exists() for f in keys_files), "line keys for every chunk"
     with parallel.worker_pool(2):
         chunked = parallel.stage(docs, config, stats, dedup, tmp_path / "repairs.json", "r", WHEN, chunk=37)
         shared = parallel._shared
         assert shared is not None and shared[0] is stats and shared[2].path.exists()
-    assert not any(f.exists() for f in files), "every chunk read its own file"
+    assert not any(f.exists() for f in files + keys_files), "every chunk read its own files"
     assert chunked.documents == whole.documents and whole.cleaned > 100
     assert chunked.quarantine == whole.quarantine and whole.quarantine
     assert chunked.removals == whole.removals
@@ -58,6 +61,35 @@ def test_chunked_stage_equals_whole_batch(tmp_path: Path) -> None:
     assert chunked.samples.samples == whole.samples.samples and whole.samples.samples
     assert (chunked.removed_by_rule, chunked.rejected_by_code, chunked.rejected, chunked.quarantined) == (
         whole.removed_by_rule, whole.rejected_by_code, whole.rejected, whole.quarantined)
+
+
+def test_samples_from_the_statistics_pass_line_keys_are_those_keyed_again(tmp_path: Path) -> None:
+    """The cleaning pass takes the samples (and the site rule's known keys) from the line keys the statistics
+    pass left in files, where they were made for the same text and config: the same samples and results as
+    keying every line again (``add_samples``); keys made under another config are not used."""
+    docs = dev_documents()[:230]
+    docs.append(Document(id="raw", raw=(docs[0].text or "").encode(), url=docs[0].url))  # no text: no digest
+    docs.append(Document(id="nosite", text=docs[1].text))
+    config, dedup = Config(), DedupConfig()
+    run_stats = RunSiteStats(tmp_path)
+    run_stats.add(parallel.gather(docs, config).stats, "0")
+    stats = run_stats.for_cleaning(config)
+    reference = parallel.clean_here(docs, config, stats, dedup, None)  # every line keyed again
+    real, repairs_to = parallel.keyed_samples, tmp_path / "repairs.json"
+    assert reference.samples.samples
+    for made_under, used in ((config, True), (Config(sitewide_max_words=3), False)):
+        parallel.gather_here(docs, made_under, repairs_to, chunk=len(docs))
+        file = chunk_files.keys_file(parallel.chunk_file(repairs_to, 0))
+        keyed = chunk_files.load_keys([file], made_under)
+        assert len(keyed) == len(docs) - 2 and not file.exists()
+        parallel.gather_here(docs, made_under, repairs_to, chunk=len(docs))
+        calls: list[object] = []
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(parallel, "keyed_samples", lambda *a, calls=calls: calls.append(a) or real(*a))
+            cleaned = parallel.clean_here(docs, config, stats, dedup, (parallel.chunk_file(repairs_to, 0),))
+        assert bool(calls) == used and not file.exists()
+        assert cleaned.samples.samples == reference.samples.samples
+        assert cleaned.results == reference.results and cleaned.keys == reference.keys
 
 
 def test_shared_statistics_give_their_boilerplate(tmp_path: Path) -> None:
@@ -80,9 +112,10 @@ def test_shared_statistics_give_their_boilerplate(tmp_path: Path) -> None:
 _PRESTART = """
 import sys, threading
 from multiprocessing import resource_tracker
+import pytest
 from test_fast_path import dev_documents
 from cleaners import Config
-from flows import parallel
+from flows import chunk_files, parallel
 
 if sys.argv[1] == "thread":  # another thread runs: forking is not safe, the workers are spawned
     stop = threading.Event()

@@ -244,3 +244,39 @@ def test_the_ascii_whitespace_inside_a_line_is_space_tab_and_unit_separator() ->
     """``_plain_ascii`` looks for these three only: every other ASCII ``isspace`` character breaks lines."""
     inside = [chr(c) for c in range(128) if chr(c).isspace() and len(f"a{chr(c)}b".splitlines()) == 1]
     assert inside == ["\t", "\x1f", " "]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("aB1 \t\x1f\x0b\r\n\x85\xa0\u2028é.")), max_size=40),
+                min_size=1, max_size=6),
+       st.sampled_from([1, 2, 5, 30]))
+def test_keyed_samples_are_add_samples(texts: list[str], max_words: int) -> None:
+    """``add_keyed`` counts as ``add(samples=False)`` does; ``keyed_samples`` from its positions and keys gives
+    ``add_samples``'s spellings and known keys (every second learned line wanted)."""
+    from cleaners import sitewide
+
+    config = Config(sitewide_max_words=max_words)
+    url = "https://example.com/a"
+    plain, keyed = SiteLineStats(), SiteLineStats()
+    found = []
+    for text in texts:
+        plain.add(url, text, config, samples=False)
+        got = keyed.add_keyed(url, text, config)
+        assert got is not None
+        found.append(got)
+    assert keyed.add_keyed(None, texts[0], config) is None
+    assert (keyed.docs, keyed.lines) == (plain.docs, plain.lines)
+    every = sorted({key for _, keys in found for key in keys})
+    learned = {"example.com": frozenset(every[::2])}
+    if not learned["example.com"]:
+        return
+    want, got_samples = SiteLineStats(), SiteLineStats()
+    with sitewide.remembering_keys():
+        for text in texts:
+            sitewide.add_samples(want, url, text, config, learned)
+        want_known = sitewide.known_keys()
+    with sitewide.remembering_keys():
+        for text, (at, keys) in zip(texts, found, strict=True):
+            sitewide.keyed_samples(got_samples, "example.com", text.splitlines(), at, keys, learned["example.com"])
+        got_known = sitewide.known_keys()
+    assert got_samples.samples == want.samples and got_known == want_known
