@@ -16,6 +16,7 @@ from .catalogue import Catalogue, catalogue
 from .config import Config
 from .feature_matrix import feature_matrices
 from .features import LineInfo, line_info
+from .gc_untrack import untrack
 from .model_line import load_model, predict
 from .rules import Rule
 from .sitewide import known_keys, line_key
@@ -236,8 +237,9 @@ def _model_verdicts(
         i = index[j]
         if verdicts[i] is None:
             p = scores[j]
-            verdicts[i] = Verdict(MODEL_RULE_ID, _MODEL_REASON, p >= confident or infos[j].prose, round(1.0 - p, 4),
-                                  not first <= j <= last)
+            verdicts[i] = verdict = Verdict(MODEL_RULE_ID, _MODEL_REASON, p >= confident or infos[j].prose,
+                                            round(1.0 - p, 4), not first <= j <= last)
+            untrack(verdict)  # str, str, bool, float, bool: atomic (see gc_untrack)
 
 
 _MODEL_REASON = "line classifier: reads like page furniture in this position"

@@ -22,6 +22,7 @@ from .context_columns import Entry as _Entry
 from .context_columns import context_columns, context_columns_stacked
 from .features import CONTEXT_NAMES, OWN_NAMES, LineInfo
 from .features_fast import line_entry
+from .gc_untrack import untrack
 
 _OWN_WIDTH = len(OWN_NAMES)
 WIDTH = _OWN_WIDTH + len(CONTEXT_NAMES)
@@ -62,6 +63,8 @@ def _entries(texts: list[str]) -> list[_Entry]:
     for text, counts in zip(new, _char_counts(new), strict=True):
         row, bits, info, mark, key = line_entry(text, counts)
         made[text] = entry = (row, bits != 0, info, mark, key)
+        untrack(info)  # atomic items only (see gc_untrack): never in a cycle, and kept in the memo
+        untrack(entry)
         if info.words <= _MEMO_MAX_WORDS:
             if len(memo) >= _MAX_MEMO:
                 memo.clear()

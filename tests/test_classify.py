@@ -170,3 +170,19 @@ def test_fast_sentence_end_agrees_with_its_regex_definition() -> None:
     for _ in range(20000):
         s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7)))
         assert ends_sentence(s) == (_SENTENCE_END.search(s) is not None), repr(s)
+
+
+def test_model_verdicts_hold_atomic_values_only_and_are_untracked() -> None:
+    """The line model's verdicts are untracked by the collector (``gc_untrack``): sound only because each
+    holds no container; on CPython they really are untracked."""
+    import gc
+    import platform
+
+    from cleaners.gc_untrack import untrackable
+
+    model = [v for v in classify_lines(PAGE, Config()) if v is not None and v.rule_id == MODEL_RULE_ID]
+    assert model
+    for verdict in model:
+        assert untrackable(verdict), verdict
+        if platform.python_implementation() == "CPython":
+            assert not gc.is_tracked(verdict)

@@ -201,3 +201,23 @@ def test_repeated_lines_equal_the_casefold_definition() -> None:
         assert repeated_lines(entries) == want, lines
         unmade += sum(e[4] is None for e in entries)
     assert unmade > 100  # long non-ASCII lines were left to repeated_lines
+
+
+def test_entries_hold_atomic_values_only_and_are_untracked() -> None:
+    """The memo's entries are untracked by the collector (``gc_untrack``): sound only because nothing in them
+    is a container (no cycle can pass through them); on CPython they really are untracked."""
+    import gc
+    import platform
+
+    from cleaners.gc_untrack import untrackable
+
+    fm._memo.clear()
+    lines = [line.strip() for text in _dev_texts()[:40] for line in split_lines(text) if line.strip()]
+    lines += [p for p in _PIECES if p.strip()]
+    entries = fm._entries(lines)
+    assert len(entries) == len(lines)
+    for entry in entries:
+        assert untrackable(entry), entry
+        if platform.python_implementation() == "CPython":
+            assert not gc.is_tracked(entry) and not gc.is_tracked(entry[2])
+    assert not untrackable(([],)) and not untrackable((1, ("a", {}))) and untrackable((b"", ("a", 1, None)))
