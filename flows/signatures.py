@@ -2,15 +2,15 @@
 
 ``cleaners.dedup_table.CandidateTable`` keeps per document only its keys and band groups; the 512-byte
 signatures (100 MB for 200,000 documents) are written here once and read back with ``os.pread`` to hash
-the bands, and through a read-only memory map to verify candidate pairs (``rows``: one gather per query
-instead of one ``pread`` per candidate). Reads go through the page cache; the mapped pages a process has
-touched count in its RSS, so they are dropped from the mapping (``MADV_DONTNEED``, the page cache keeps
-them) after every ``RELEASE_ROWS`` records read: at most ~4 MB of the file is ever resident in the process.
+the bands and to verify candidate pairs (``rows``: a query's candidates in one call). Reads go through the
+page cache, not the process's memory. Not through a memory map: mapped pages count in the process's RSS and
+the kernel maps up to 16 pages around each fault, so random reads of a 200,000-record file kept ~50-100 MB
+resident even when the map's pages were dropped (``MADV_DONTNEED``) every 64-1,024 records read
+(benchmark 4's 200,000 documents: 487 -> 527 MB).
 """
 
 from __future__ import annotations
 
-import mmap
 import os
 import tempfile
 
@@ -25,12 +25,6 @@ class FileSignatures:
         self.file = tempfile.TemporaryFile(prefix="presswash-signatures-", dir=directory)  # noqa: SIM115 (closed in close)
         self.count = 0
         self._pending: list[bytes] = []
-        self._map: mmap.mmap | None = None
-        self._view: np.ndarray | None = None
-        self._read_rows = 0
-
-    RELEASE_ROWS = 1024
-    """Records read through the map between two releases of its pages (each may touch a 4 kB page)."""
 
     def append(self, signature: bytes) -> None:
         if len(signature) != self.width:
@@ -57,30 +51,16 @@ class FileSignatures:
 
     def rows(self, records: np.ndarray) -> np.ndarray:
         """Records ``records`` (numbers, each in ``0 .. count - 1``) as a ``(len(records), width)`` uint8 array."""
-        if self._view is None or len(self._view) != self.count:
-            self._unmap()
-            self._flush()
-            if not self.count:
-                return np.zeros((len(records), self.width), dtype=np.uint8)[records]  # IndexError if any
-            self._map = mmap.mmap(self.file.fileno(), self.count * self.width, access=mmap.ACCESS_READ)
-            self._view = np.frombuffer(self._map, dtype=np.uint8).reshape(self.count, self.width)
-        if len(records) and int(records.min()) < 0:
-            raise IndexError(f"signature {int(records.min())} of {self.count}")
-        out = self._view[records]  # a copy
-        self._read_rows += len(records)
-        if self._read_rows >= self.RELEASE_ROWS and self._map is not None:
-            self._map.madvise(mmap.MADV_DONTNEED)
-            self._read_rows = 0
-        return out
-
-    def _unmap(self) -> None:
-        self._view = None
-        if self._map is not None:
-            self._map.close()
-            self._map = None
+        if len(records) and (int(records.min()) < 0 or int(records.max()) >= self.count):
+            raise IndexError(f"signatures {int(records.min())}..{int(records.max())} of {self.count}")
+        self._flush()
+        fd, width = self.file.fileno(), self.width
+        data = b"".join([os.pread(fd, width, k * width) for k in records.tolist()])
+        if len(data) != len(records) * width:
+            raise OSError("short read from the signature spool")
+        return np.frombuffer(data, dtype=np.uint8).reshape(len(records), width)
 
     def close(self) -> None:
-        self._unmap()
         self.file.close()
 
     def __enter__(self) -> FileSignatures:
