@@ -32,12 +32,14 @@ CODECS = {"latin": ("cp1252", "latin-1"), "russian": ("koi8_r", "cp1251"), "japa
 
 
 def sentence(lang: str) -> st.SearchStrategy[str]:
-    words = st.lists(st.sampled_from(WORDS[lang]), min_size=4, max_size=14)
+    # at least three distinct words: 'И и и и.' (one letter repeated) is as plausible in cp1252 ('È è è è.')
+    # as in cp1251, and no decoder can tell them apart
+    words = st.lists(st.sampled_from(WORDS[lang]), min_size=4, max_size=14).filter(lambda ws: len(set(ws)) >= 3)
     joiner = "" if lang in ("japanese", "chinese") else " "
     end = "。" if joiner == "" else "."
     if lang == "latin":  # Western text is mostly ASCII words with accented ones among them
         words = st.lists(st.sampled_from(WORDS["latin"] + WORDS["english"]), min_size=4, max_size=14).filter(
-            lambda ws: any(not w.isascii() for w in ws))
+            lambda ws: any(not w.isascii() for w in ws) and len(set(ws)) >= 3)
     return words.map(lambda ws: (joiner.join(ws) + end).capitalize())
 
 
