@@ -2,19 +2,17 @@
 
 ``cleaners.dedup_table.CandidateTable`` keeps per document only its keys and band groups; the 512-byte
 signatures (100 MB for 200,000 documents) are written here once and read back with ``os.pread`` to hash
-the bands and to verify candidate pairs (``rows``: a query's candidates in one call). Reads go through the
-page cache, not the process's memory. Not through a memory map: mapped pages count in the process's RSS and
-the kernel maps up to 16 pages around each fault, so random reads of a 200,000-record file kept ~50-100 MB
-resident even when the map's pages were dropped (``MADV_DONTNEED``) every 64-1,024 records read
-(benchmark 4's 200,000 documents: 487 -> 527 MB).
+the bands and to verify candidate pairs (the store has no ``rows``: ``dedup_table`` reads a query's
+candidates one ``read`` each). Reads go through the page cache, not the process's memory. Not through a
+memory map: mapped pages count in the process's RSS and the kernel maps up to 16 pages around each fault, so
+random reads of a 200,000-record file kept ~50-100 MB resident even when the map's pages were dropped
+(``MADV_DONTNEED``) every 64-1,024 records read (benchmark 4's 200,000 documents: 487 -> 527 MB).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-
-import numpy as np
 
 
 class FileSignatures:
@@ -48,17 +46,6 @@ class FileSignatures:
         if len(data) != count * self.width:
             raise OSError("short read from the signature spool")
         return data
-
-    def rows(self, records: np.ndarray) -> np.ndarray:
-        """Records ``records`` (numbers, each in ``0 .. count - 1``) as a ``(len(records), width)`` uint8 array."""
-        if len(records) and (int(records.min()) < 0 or int(records.max()) >= self.count):
-            raise IndexError(f"signatures {int(records.min())}..{int(records.max())} of {self.count}")
-        self._flush()
-        fd, width = self.file.fileno(), self.width
-        data = b"".join([os.pread(fd, width, k * width) for k in records.tolist()])
-        if len(data) != len(records) * width:
-            raise OSError("short read from the signature spool")
-        return np.frombuffer(data, dtype=np.uint8).reshape(len(records), width)
 
     def close(self) -> None:
         self.file.close()
