@@ -1,4 +1,4 @@
-"""Shared helpers: benchmark sizes per scale, running a side in a subprocess, peak memory, printing."""
+"""Shared helpers: benchmark sizes per scale, running a side in a subprocess, peak memory and CPU, printing."""
 
 from __future__ import annotations
 
@@ -63,28 +63,48 @@ def _kb_field(text: str, name: str) -> int:
     return next((int(x.split()[1]) * 1024 for x in text.splitlines() if x.startswith(name)), 0)
 
 
-def _tree_memory(pid: int) -> tuple[int, int, int]:
-    """Memory of a process and all its descendants, in bytes: resident (all; all but Prefect's API server)
-    and the proportional set size of all but the server (PSS: a page shared by n of the processes, such as
-    the interpreter's and NumPy's code, counts 1/n in each, so the sum is what the tree uses).
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process so far (0.0 if it is gone), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
-    Reads /proc (Linux), so it needs no extra package."""
+
+@dataclass
+class TreeSample:
+    """One look at a process and all its descendants (Linux /proc, so no extra package)."""
+
+    rss: int
+    """Resident bytes of all of them."""
+    own_rss: int
+    """... of all but Prefect's API server (a uvicorn child of a flow process)."""
+    own_pss: int
+    """Proportional set size of all but the server: a page shared by n of the processes, such as the
+    interpreter's and NumPy's code, counts 1/n in each, so the sum is what the tree uses."""
+    cpu: dict[int, tuple[float, bool]]
+    """Per process: CPU seconds so far, and whether it is the server."""
+
+
+def _tree_sample(pid: int) -> TreeSample:
     children = _proc_children()
-    todo, total, own, own_pss = [pid], 0, 0, 0
+    todo, out = [pid], TreeSample(0, 0, 0, {})
     while todo:
         p = todo.pop()
         todo.extend(children.get(p, []))
         try:
             status = Path(f"/proc/{p}/status").read_text()
-            cmdline = Path(f"/proc/{p}/cmdline").read_bytes()
-            pss = 0 if b"uvicorn" in cmdline else _kb_field(Path(f"/proc/{p}/smaps_rollup").read_text(), "Pss:")
+            server = b"uvicorn" in Path(f"/proc/{p}/cmdline").read_bytes()
+            pss = 0 if server else _kb_field(Path(f"/proc/{p}/smaps_rollup").read_text(), "Pss:")
         except OSError:
             continue
         rss = _kb_field(status, "VmRSS:")
-        total += rss
-        own += 0 if b"uvicorn" in cmdline else rss
-        own_pss += pss
-    return total, own, own_pss
+        out.rss += rss
+        out.own_rss += 0 if server else rss
+        out.own_pss += pss
+        out.cpu[p] = (proc_cpu_s(p), server)
+    return out
 
 
 @dataclass
@@ -97,13 +117,20 @@ class SideResult:
     """... without Prefect's ephemeral API server (a uvicorn child of a flow process)."""
     peak_own_pss_mb: float = 0.0
     """Peak of the summed proportional set sizes, without Prefect's server (shared pages counted once)."""
+    cpu_s: float = 0.0
+    """CPU seconds of the process tree without Prefect's server, as last sampled (every 0.1 s: a process's
+    last moments before it exits are not counted)."""
+    server_cpu_s: float = 0.0
+    """... of Prefect's ephemeral API server (its start-up included)."""
 
 
 def run_side(cmd: list[str], env: dict[str, str] | None = None, log: Path | None = None) -> SideResult:
-    """Run one side of a benchmark; its last stdout line is JSON. Samples the process tree's peak memory."""
+    """Run one side of a benchmark; its last stdout line is JSON. Samples the process tree's peak memory
+    and CPU seconds."""
     log = log or WORK / "last-side.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     peak = peak_own = peak_pss = 0
+    cpu: dict[int, tuple[float, bool]] = {}
     t0 = time.perf_counter()
     with log.open("wb") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env, cwd=ROOT)
@@ -112,8 +139,9 @@ def run_side(cmd: list[str], env: dict[str, str] | None = None, log: Path | None
         def sample() -> None:
             nonlocal peak, peak_own, peak_pss
             while not stop.is_set():
-                total, own, pss = _tree_memory(proc.pid)
-                peak, peak_own, peak_pss = max(peak, total), max(peak_own, own), max(peak_pss, pss)
+                tree = _tree_sample(proc.pid)
+                peak, peak_own, peak_pss = max(peak, tree.rss), max(peak_own, tree.own_rss), max(peak_pss, tree.own_pss)
+                cpu.update(tree.cpu)
                 stop.wait(0.1)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -126,7 +154,8 @@ def run_side(cmd: list[str], env: dict[str, str] | None = None, log: Path | None
         tail = log.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{' '.join(cmd[:3])} ... failed with {proc.returncode}:\n{tail}")
     return SideResult(last_json(out.decode(), f"{cmd[:3]} (see {log})"), wall, peak / 1e6, peak_own / 1e6,
-                      peak_pss / 1e6)
+                      peak_pss / 1e6, cpu_s=sum(c for c, server in cpu.values() if not server),
+                      server_cpu_s=sum(c for c, server in cpu.values() if server))
 
 
 def last_json(text: str, what: str) -> dict[str, Any]:
