@@ -45,6 +45,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -430,7 +431,15 @@ def gather(
     each, like ``stage``), so every worker has a part of the pass's last batches (with one task per batch,
     one worker idled while the other finished the last one, then the flow waited for both). The chunks'
     records are concatenated (``merge_gathered``)."""
-    return _in_chunks(
+    return gather_later(docs, config, repairs_to, chunk)()
+
+
+def gather_later(
+    docs: list[Document], config: Config, repairs_to: Path | None = None, chunk: int = STAGE_CHUNK
+) -> Callable[[], Gathered]:
+    """``gather`` with its chunks submitted now: the returned function waits for them (so one thread can
+    keep several batches in the workers)."""
+    return _submit_chunks(
         len(docs), chunk, lambda: gather_here(docs, config, repairs_to, chunk),
         lambda pool, k: pool.submit(gather_here, docs[k * chunk:(k + 1) * chunk], config, repairs_to, chunk, k),
         merge_gathered)
@@ -457,16 +466,36 @@ def _in_chunks(
     """``here()`` without an active pool (or documents), else ``merge`` of the results of ``there(pool, k)``
     for each chunk ``k`` of ``chunk`` documents (one task each). If a worker dies, the pool is given up and
     ``here()`` runs instead: the rest of the pass runs in the flow process."""
-    global _active
+    return _submit_chunks(n_docs, chunk, here, there, merge)()
+
+
+def _submit_chunks(
+    n_docs: int, chunk: int, here: Callable[[], T], there: Callable[[ProcessPoolExecutor, int], Future[P]],
+    merge: Callable[[list[P]], T],
+) -> Callable[[], T]:
+    """``_in_chunks`` in two steps: the chunks are submitted now, the returned function waits for them
+    (``here`` runs when it is called if there is no pool, or if a worker died)."""
     pool = _active
     if pool is None or n_docs == 0:
-        return here()
+        return here
     try:
         futures = [there(pool, k) for k in range(-(-n_docs // chunk))]
-        parts = [future.result() for future in futures]
     except BrokenProcessPool:
-        log.warning("a cleaning worker process died; the rest of this pass runs in the flow process")
-        if _active is pool:
-            _active = None
-        return here()
-    return merge(parts)
+        return partial(_given_up, pool, here)
+
+    def collect() -> T:
+        try:
+            parts = [future.result() for future in futures]
+        except BrokenProcessPool:
+            return _given_up(pool, here)
+        return merge(parts)
+
+    return collect
+
+
+def _given_up(pool: ProcessPoolExecutor, here: Callable[[], T]) -> T:
+    global _active
+    log.warning("a cleaning worker process died; the rest of this pass runs in the flow process")
+    if _active is pool:
+        _active = None
+    return here()
