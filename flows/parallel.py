@@ -60,7 +60,17 @@ from cleaners.sitewide import LineKey, add_samples, keyed_samples, remembering_k
 
 from . import chunk_files
 from .chunk_files import Repair, Repairs, chunk_file, load_repairs, repairs_files, text_digest
-from .rows import Removal, add_removals, add_row, quarantine_record, removal_columns, staged_document
+from .rows import (
+    Column,
+    Removal,
+    Utf8Column,
+    add_removals,
+    add_row,
+    join_columns,
+    quarantine_record,
+    removal_columns,
+    staged_document,
+)
 from .sitestats import RECORD, CompactStats, compact, sort_records
 
 T = TypeVar("T")
@@ -144,17 +154,17 @@ class Staged:
     batch's counts for its report. Documents and removals travel as columns (lists of values that pickle
     fast and become Arrow columns as they are), not as a dict or tuple per row."""
 
-    documents: dict[str, list[Any]]
-    """``staged_document`` rows as columns (empty: no document)."""
+    documents: dict[str, Column]
+    """``staged_document`` rows as columns (empty: no document); the texts packed (``rows.Utf8Column``)."""
     quarantine: list[dict[str, Any]]
     removed_by_rule: Counter[str]
     rejected_by_code: Counter[str]
     rejected: int
     quarantined: int
     samples: SiteLineStats
-    removals: dict[str, list[Any]] = field(default_factory=removal_columns)
+    removals: dict[str, Column] = field(default_factory=lambda: dict(removal_columns()))
     """The removed lines of the accepted documents (``removals``) as ``REMOVAL_FIELDS`` columns, in document
-    order: the ``removed_lines`` of each document in ``documents`` are its next ones."""
+    order: the ``removed_lines`` of each document in ``documents`` are its next ones; the lines packed."""
 
     @property
     def cleaned(self) -> int:
@@ -248,12 +258,14 @@ def stage_here(
     """``clean_here``, then the rows the flow stages (``flows.rows``) and the batch's counts."""
     cleaned = clean_here(docs, config, stats, dedup, repairs)
     out = Staged({}, [], Counter(), Counter(), 0, 0, cleaned.samples)
+    documents: dict[str, list[Any]] = {}
+    removals = removal_columns()
     for doc, result, keys in zip(docs, cleaned.results, cleaned.keys, strict=True):
         out.removed_by_rule.update(result.removed_by_rule())
         if result.rejected is None:
             assert keys is not None  # computed for every accepted result
-            add_removals(out.removals, result)
-            add_row(out.documents, staged_document(result, keys, run_id, cleaned_at))
+            add_removals(removals, result)
+            add_row(documents, staged_document(result, keys, run_id, cleaned_at))
             continue
         out.quarantine.append(quarantine_record(result, doc, run_id))
         out.rejected_by_code[result.rejected.code] += 1
@@ -261,6 +273,8 @@ def stage_here(
             out.quarantined += 1
         else:
             out.rejected += 1
+    out.documents = {name: Utf8Column.pack(values) if name == "text" else values for name, values in documents.items()}
+    out.removals = {name: Utf8Column.pack(values) if name == "line" else values for name, values in removals.items()}
     return out
 
 
@@ -389,18 +403,20 @@ def clean(
 def merge_staged(parts: list[Staged]) -> Staged:
     """The ``Staged`` of consecutive chunks of a batch, as one (what ``stage_here`` of the whole batch gives)."""
     out = Staged({}, [], Counter(), Counter(), 0, 0, SiteLineStats())
+    documents: dict[str, list[Column]] = {}
+    removals: dict[str, list[Column]] = {}
     for part in parts:
-        for columns, more in ((out.documents, part.documents), (out.removals, part.removals)):
-            if not columns:
-                columns.update((name, []) for name in more)
+        for columns, more in ((documents, part.documents), (removals, part.removals)):
             for name, values in more.items():
-                columns[name] += values
+                columns.setdefault(name, []).append(values)
         out.quarantine += part.quarantine
         out.removed_by_rule.update(part.removed_by_rule)
         out.rejected_by_code.update(part.rejected_by_code)
         out.rejected += part.rejected
         out.quarantined += part.quarantined
         out.samples.merge(part.samples)
+    out.documents = {name: join_columns(values) for name, values in documents.items()}
+    out.removals = {name: join_columns(values) for name, values in removals.items()} or out.removals
     return out
 
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
+from collections.abc import Iterator
 from datetime import datetime
 from functools import cache
 from importlib import metadata
 from typing import Any
+
+import numpy as np
 
 from cleaners import CleanResult, Document, is_failure
 from cleaners.dedup import Keys
@@ -119,3 +123,62 @@ def quarantine_record(result: CleanResult, doc: Document | None, run_id: str) ->
         "run_id": run_id,
         **_original(doc),
     }
+
+
+class Utf8Column:
+    """Strings as an Arrow string column lays them out: their UTF-8 bytes end to end and int64 offsets.
+    The workers send the two big text columns (documents' texts, removed lines) this way: pickled as two
+    buffers, not as an object per string, and the flow process makes an Arrow array of them without decoding
+    (``flows.records``). Built only where every value encodes (``pack``)."""
+
+    __slots__ = ("data", "offsets")
+
+    def __init__(self, offsets: np.ndarray, data: bytes) -> None:
+        self.offsets = offsets
+        self.data = data
+
+    @classmethod
+    def pack(cls, values: list[Any]) -> Utf8Column | list[Any]:
+        """``values`` packed, or as they are if one is not a str or cannot be encoded (a lone surrogate:
+        Arrow refuses it later as it would have)."""
+        try:
+            encoded = [value.encode("utf-8") for value in values]
+        except (AttributeError, UnicodeEncodeError):
+            return values
+        offsets = np.zeros(len(encoded) + 1, np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=offsets[1:])
+        return cls(offsets, b"".join(encoded))
+
+    @classmethod
+    def concat(cls, parts: list[Utf8Column]) -> Utf8Column:
+        offsets = [np.zeros(1, np.int64)]
+        base = 0
+        for part in parts:
+            offsets.append(part.offsets[1:] + base)
+            base += len(part.data)
+        return cls(np.concatenate(offsets), b"".join(part.data for part in parts))
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __iter__(self) -> Iterator[str]:
+        data, ends = self.data, self.offsets.tolist()
+        return (data[a:b].decode("utf-8") for a, b in itertools.pairwise(ends))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Utf8Column):
+            return self.data == other.data and bool(np.array_equal(self.offsets, other.offsets))
+        return isinstance(other, list) and list(self) == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+Column = list[Any] | Utf8Column
+"""A column of staged rows as the workers send it."""
+
+
+def join_columns(columns: list[Column]) -> Column:
+    """Consecutive parts of a column as one (packed if every part is)."""
+    if all(isinstance(part, Utf8Column) for part in columns):
+        return Utf8Column.concat(columns)  # type: ignore[arg-type]
+    return [value for part in columns for value in part]
