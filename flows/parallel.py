@@ -60,6 +60,7 @@ from cleaners.sitewide import LineKey, add_samples, keyed_samples, remembering_k
 
 from . import chunk_files
 from .chunk_files import Repair, Repairs, chunk_file, load_repairs, repairs_files, text_digest
+from .pipes import widen_pipes
 from .rows import (
     Column,
     Removal,
@@ -310,6 +311,7 @@ def _start(workers: int, fork: bool = False) -> tuple[ProcessPoolExecutor, list[
     # a fork pool forks every worker at its first submit, in this thread (concurrent.futures, Python 3.11+)
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
                                initializer=_worker_gc)
+    widen_pipes(pool)
     main = sys.modules.get("__main__")
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:
