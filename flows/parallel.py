@@ -64,6 +64,7 @@ from .pipes import widen_pipes
 from .rows import (
     Column,
     Removal,
+    Samples,
     Utf8Column,
     add_removals,
     add_row,
@@ -162,7 +163,8 @@ class Staged:
     rejected_by_code: Counter[str]
     rejected: int
     quarantined: int
-    samples: SiteLineStats
+    samples: Samples
+    """The spellings of the run's boilerplate lines in these documents (chunks concatenated, not merged)."""
     removals: dict[str, Column] = field(default_factory=lambda: dict(removal_columns()))
     """The removed lines of the accepted documents (``removals``) as ``REMOVAL_FIELDS`` columns, in document
     order: the ``removed_lines`` of each document in ``documents`` are its next ones; the lines packed."""
@@ -258,7 +260,7 @@ def stage_here(
 ) -> Staged:
     """``clean_here``, then the rows the flow stages (``flows.rows``) and the batch's counts."""
     cleaned = clean_here(docs, config, stats, dedup, repairs)
-    out = Staged({}, [], Counter(), Counter(), 0, 0, cleaned.samples)
+    out = Staged({}, [], Counter(), Counter(), 0, 0, Samples.of(cleaned.samples.samples))
     documents: dict[str, list[Any]] = {}
     removals = removal_columns()
     for doc, result, keys in zip(docs, cleaned.results, cleaned.keys, strict=True):
@@ -404,7 +406,7 @@ def clean(
 
 def merge_staged(parts: list[Staged]) -> Staged:
     """The ``Staged`` of consecutive chunks of a batch, as one (what ``stage_here`` of the whole batch gives)."""
-    out = Staged({}, [], Counter(), Counter(), 0, 0, SiteLineStats())
+    out = Staged({}, [], Counter(), Counter(), 0, 0, Samples.concat([part.samples for part in parts]))
     documents: dict[str, list[Column]] = {}
     removals: dict[str, list[Column]] = {}
     for part in parts:
@@ -416,7 +418,6 @@ def merge_staged(parts: list[Staged]) -> Staged:
         out.rejected_by_code.update(part.rejected_by_code)
         out.rejected += part.rejected
         out.quarantined += part.quarantined
-        out.samples.merge(part.samples)
     out.documents = {name: join_columns(values) for name, values in documents.items()}
     out.removals = {name: join_columns(values) for name, values in removals.items()} or out.removals
     return out

@@ -171,8 +171,8 @@ def clean_batch(
     # cleaned, keyed and turned into rows in a worker process when the pass has a pool
     staged = parallel.stage(docs, settings.cleaning, stats, settings.dedup, _repairs_file(spool, index),
                             run.run_id, run.started_at)
-    # in the chunks' order (only their minimum per key is used: no need to sort)
-    report.samples = [(site, key, line) for (site, key), line in staged.samples.samples.items()]
+    # the smallest spelling per key (only their minimum is used: no need to sort)
+    report.samples = records.sample_triples(staged.samples)
     report.removed_by_rule.update(staged.removed_by_rule)
     report.rejected_by_code.update(staged.rejected_by_code)
     report.cleaned = staged.cleaned

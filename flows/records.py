@@ -15,6 +15,7 @@ from .rows import (
     REMOVAL_FIELDS,
     Column,
     Removal,
+    Samples,
     Utf8Column,
     pipeline_version,
     quarantine_record,
@@ -77,6 +78,21 @@ def arrow_column(values: Column) -> Any:
         offsets = values.offsets.astype(np.int32)
         return pa.StringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(values.data))
     return list(values) if isinstance(values, Utf8Column) else values
+
+
+def sample_triples(samples: Samples) -> list[tuple[str, int, str]]:
+    """The smallest spelling per (site, key) of ``samples`` as (site, key, line), as ``Samples.smallest``
+    gives them (in another order): grouped by Arrow, whose minimum of UTF-8 strings compares bytes, which
+    orders as Python compares the strings (code point by code point). Unpacked lines (one did not encode)
+    are merged in Python."""
+    if not isinstance(samples.line, Utf8Column) or samples.line.offsets[-1] >= 2**31:
+        return [(site, key, line) for (site, key), line in samples.smallest().items()]
+    table = pa.table({"site": pa.array(samples.site, pa.int32()), "key": pa.array(samples.key, pa.uint64()),
+                      "line": arrow_column(samples.line)})
+    least = table.group_by(["site", "key"], use_threads=False).aggregate([("line", "min")])
+    sites = samples.sites
+    return [(sites[s], k, line) for s, k, line in zip(least["site"].to_pylist(), least["key"].to_pylist(),
+                                                       least["line_min"].to_pylist(), strict=True)]
 
 
 def staged_documents(columns: dict[str, Column]) -> pa.Table:

@@ -182,3 +182,54 @@ def join_columns(columns: list[Column]) -> Column:
     if all(isinstance(part, Utf8Column) for part in columns):
         return Utf8Column.concat(columns)  # type: ignore[arg-type]
     return [value for part in columns for value in part]
+
+
+class Samples:
+    """Boilerplate samples, (site, line key) → spelling, as columns: the distinct sites, and per sample its
+    site's index, its key and its line (packed where possible). A chunk's ~2,000 samples pickle as a few
+    buffers instead of a tuple, an int and a str each; ``concat`` joins chunks without merging them (the
+    flow process keeps the smallest spelling per key: ``flows.records.sample_triples``)."""
+
+    __slots__ = ("key", "line", "site", "sites")
+
+    def __init__(self, sites: list[str], site: np.ndarray, key: np.ndarray, line: Column) -> None:
+        self.sites = sites
+        self.site = site
+        self.key = key
+        self.line = line
+
+    @classmethod
+    def of(cls, samples: dict[tuple[str, int], str]) -> Samples:
+        """The samples of a ``SiteLineStats`` (its ``samples``: one spelling per (site, key))."""
+        index: dict[str, int] = {}
+        site = np.fromiter((index.setdefault(s, len(index)) for s, _ in samples), np.int32, len(samples))
+        key = np.fromiter((k for _, k in samples), np.uint64, len(samples))
+        return cls(list(index), site, key, Utf8Column.pack(list(samples.values())))
+
+    @classmethod
+    def concat(cls, parts: list[Samples]) -> Samples:
+        """The samples of all ``parts`` (a (site, key) may occur in several)."""
+        index: dict[str, int] = {}
+        sites = [np.array([index.setdefault(s, len(index)) for s in part.sites], np.int32)[part.site]
+                 if len(part.site) else np.empty(0, np.int32) for part in parts]
+        return cls(list(index), np.concatenate([np.empty(0, np.int32), *sites]),
+                   np.concatenate([np.empty(0, np.uint64), *(part.key for part in parts)]),
+                   join_columns([part.line for part in parts]))
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    def triples(self) -> list[tuple[str, int, str]]:
+        """Every sample as (site, key, line), in order."""
+        sites = self.sites
+        return [(sites[s], k, line) for s, k, line in zip(self.site.tolist(), self.key.tolist(), self.line,
+                                                           strict=True)]
+
+    def smallest(self) -> dict[tuple[str, int], str]:
+        """The smallest spelling per (site, key), as ``SiteLineStats.sample`` keeps it (the definition)."""
+        out: dict[tuple[str, int], str] = {}
+        for site, key, line in self.triples():
+            found = out.get((site, key))
+            if found is None or line < found:
+                out[(site, key)] = line
+        return out

@@ -3,13 +3,15 @@ same Arrow column, the same values after merging chunks, and the list itself whe
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 
 import pyarrow as pa
 import pytest
 
+from cleaners import SiteLineStats
 from flows import records
-from flows.rows import Utf8Column, join_columns
+from flows.rows import Samples, Utf8Column, join_columns
 
 TEXTS = ["", "plain", "Ünïcödé — «quotes»", "emoji 🙂 and 汉字", "line\nbreak", "\x00nul", "a" * 10_000]
 
@@ -52,3 +54,35 @@ def test_staged_tables_from_packed_columns_equal_those_from_lists() -> None:
     plain = records.staged_removals(removals, plain_docs)
     packed = records.staged_removals({**removals, "line": Utf8Column.pack(removals["line"])}, packed_docs)
     assert packed.equals(plain) and packed.to_pylist() == plain.to_pylist()
+
+
+SPELLINGS = ["zebra", "Zebra", "éclair", "eclair", "e\u0301clair", "🙂 smile", "\uffff", "\U00010000", "a", "a ", ""]
+
+
+def _stats(entries: list[tuple[str, int, str]]) -> SiteLineStats:
+    stats = SiteLineStats()
+    for site, key, line in entries:
+        stats.sample(site, key, line)
+    return stats
+
+
+def test_sample_triples_keep_the_smallest_spelling_as_python_compares() -> None:
+    rng = random.Random(7)
+    keys = [0, 1, 2**63, 2**64 - 1]
+    chunks = [[(rng.choice(["a.com", "b.org", "ü.de"]), rng.choice(keys), rng.choice(SPELLINGS)) for _ in range(40)]
+              for _ in range(5)]
+    parts = [Samples.of(_stats(chunk).samples) for chunk in chunks]
+    merged = Samples.concat(parts)
+    assert isinstance(merged.line, Utf8Column) and len(merged) == sum(map(len, parts))
+    want = _stats([entry for chunk in chunks for entry in chunk]).samples
+    assert merged.smallest() == want
+    got = records.sample_triples(merged)
+    assert {(site, key): line for site, key, line in got} == want and len(got) == len(want)
+    assert records.sample_triples(Samples.concat([])) == []
+
+
+def test_sample_triples_of_lines_that_do_not_pack() -> None:
+    parts = [Samples.of({("a.com", 1): "lone \ud800"}), Samples.of({("a.com", 1): "fine", ("b.org", 2): "x"})]
+    merged = Samples.concat(parts)
+    assert isinstance(merged.line, list)
+    assert sorted(records.sample_triples(merged)) == [("a.com", 1, "fine"), ("b.org", 2, "x")]
