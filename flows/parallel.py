@@ -45,6 +45,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,7 +60,19 @@ from cleaners.sitewide import LineKey, add_samples, keyed_samples, remembering_k
 
 from . import chunk_files
 from .chunk_files import Repair, Repairs, chunk_file, load_repairs, repairs_files, text_digest
-from .rows import Removal, add_removals, add_row, quarantine_record, removal_columns, staged_document
+from .pipes import widen_pipes
+from .rows import (
+    Column,
+    Removal,
+    Samples,
+    Utf8Column,
+    add_removals,
+    add_row,
+    join_columns,
+    quarantine_record,
+    removal_columns,
+    staged_document,
+)
 from .sitestats import RECORD, CompactStats, compact, sort_records
 
 T = TypeVar("T")
@@ -143,17 +156,18 @@ class Staged:
     batch's counts for its report. Documents and removals travel as columns (lists of values that pickle
     fast and become Arrow columns as they are), not as a dict or tuple per row."""
 
-    documents: dict[str, list[Any]]
-    """``staged_document`` rows as columns (empty: no document)."""
+    documents: dict[str, Column]
+    """``staged_document`` rows as columns (empty: no document); the texts packed (``rows.Utf8Column``)."""
     quarantine: list[dict[str, Any]]
     removed_by_rule: Counter[str]
     rejected_by_code: Counter[str]
     rejected: int
     quarantined: int
-    samples: SiteLineStats
-    removals: dict[str, list[Any]] = field(default_factory=removal_columns)
+    samples: Samples
+    """The spellings of the run's boilerplate lines in these documents (chunks concatenated, not merged)."""
+    removals: dict[str, Column] = field(default_factory=lambda: dict(removal_columns()))
     """The removed lines of the accepted documents (``removals``) as ``REMOVAL_FIELDS`` columns, in document
-    order: the ``removed_lines`` of each document in ``documents`` are its next ones."""
+    order: the ``removed_lines`` of each document in ``documents`` are its next ones; the lines packed."""
 
     @property
     def cleaned(self) -> int:
@@ -246,13 +260,15 @@ def stage_here(
 ) -> Staged:
     """``clean_here``, then the rows the flow stages (``flows.rows``) and the batch's counts."""
     cleaned = clean_here(docs, config, stats, dedup, repairs)
-    out = Staged({}, [], Counter(), Counter(), 0, 0, cleaned.samples)
+    out = Staged({}, [], Counter(), Counter(), 0, 0, Samples.of(cleaned.samples.samples))
+    documents: dict[str, list[Any]] = {}
+    removals = removal_columns()
     for doc, result, keys in zip(docs, cleaned.results, cleaned.keys, strict=True):
         out.removed_by_rule.update(result.removed_by_rule())
         if result.rejected is None:
             assert keys is not None  # computed for every accepted result
-            add_removals(out.removals, result)
-            add_row(out.documents, staged_document(result, keys, run_id, cleaned_at))
+            add_removals(removals, result)
+            add_row(documents, staged_document(result, keys, run_id, cleaned_at))
             continue
         out.quarantine.append(quarantine_record(result, doc, run_id))
         out.rejected_by_code[result.rejected.code] += 1
@@ -260,6 +276,8 @@ def stage_here(
             out.quarantined += 1
         else:
             out.rejected += 1
+    out.documents = {name: Utf8Column.pack(values) if name == "text" else values for name, values in documents.items()}
+    out.removals = {name: Utf8Column.pack(values) if name == "line" else values for name, values in removals.items()}
     return out
 
 
@@ -295,6 +313,7 @@ def _start(workers: int, fork: bool = False) -> tuple[ProcessPoolExecutor, list[
     # a fork pool forks every worker at its first submit, in this thread (concurrent.futures, Python 3.11+)
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
                                initializer=_worker_gc)
+    widen_pipes(pool)
     main = sys.modules.get("__main__")
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:
@@ -387,19 +406,20 @@ def clean(
 
 def merge_staged(parts: list[Staged]) -> Staged:
     """The ``Staged`` of consecutive chunks of a batch, as one (what ``stage_here`` of the whole batch gives)."""
-    out = Staged({}, [], Counter(), Counter(), 0, 0, SiteLineStats())
+    out = Staged({}, [], Counter(), Counter(), 0, 0, Samples.concat([part.samples for part in parts]))
+    documents: dict[str, list[Column]] = {}
+    removals: dict[str, list[Column]] = {}
     for part in parts:
-        for columns, more in ((out.documents, part.documents), (out.removals, part.removals)):
-            if not columns:
-                columns.update((name, []) for name in more)
+        for columns, more in ((documents, part.documents), (removals, part.removals)):
             for name, values in more.items():
-                columns[name] += values
+                columns.setdefault(name, []).append(values)
         out.quarantine += part.quarantine
         out.removed_by_rule.update(part.removed_by_rule)
         out.rejected_by_code.update(part.rejected_by_code)
         out.rejected += part.rejected
         out.quarantined += part.quarantined
-        out.samples.merge(part.samples)
+    out.documents = {name: join_columns(values) for name, values in documents.items()}
+    out.removals = {name: join_columns(values) for name, values in removals.items()} or out.removals
     return out
 
 
@@ -430,7 +450,15 @@ def gather(
     each, like ``stage``), so every worker has a part of the pass's last batches (with one task per batch,
     one worker idled while the other finished the last one, then the flow waited for both). The chunks'
     records are concatenated (``merge_gathered``)."""
-    return _in_chunks(
+    return gather_later(docs, config, repairs_to, chunk)()
+
+
+def gather_later(
+    docs: list[Document], config: Config, repairs_to: Path | None = None, chunk: int = STAGE_CHUNK
+) -> Callable[[], Gathered]:
+    """``gather`` with its chunks submitted now: the returned function waits for them (so one thread can
+    keep several batches in the workers)."""
+    return _submit_chunks(
         len(docs), chunk, lambda: gather_here(docs, config, repairs_to, chunk),
         lambda pool, k: pool.submit(gather_here, docs[k * chunk:(k + 1) * chunk], config, repairs_to, chunk, k),
         merge_gathered)
@@ -457,16 +485,36 @@ def _in_chunks(
     """``here()`` without an active pool (or documents), else ``merge`` of the results of ``there(pool, k)``
     for each chunk ``k`` of ``chunk`` documents (one task each). If a worker dies, the pool is given up and
     ``here()`` runs instead: the rest of the pass runs in the flow process."""
-    global _active
+    return _submit_chunks(n_docs, chunk, here, there, merge)()
+
+
+def _submit_chunks(
+    n_docs: int, chunk: int, here: Callable[[], T], there: Callable[[ProcessPoolExecutor, int], Future[P]],
+    merge: Callable[[list[P]], T],
+) -> Callable[[], T]:
+    """``_in_chunks`` in two steps: the chunks are submitted now, the returned function waits for them
+    (``here`` runs when it is called if there is no pool, or if a worker died)."""
     pool = _active
     if pool is None or n_docs == 0:
-        return here()
+        return here
     try:
         futures = [there(pool, k) for k in range(-(-n_docs // chunk))]
-        parts = [future.result() for future in futures]
     except BrokenProcessPool:
-        log.warning("a cleaning worker process died; the rest of this pass runs in the flow process")
-        if _active is pool:
-            _active = None
-        return here()
-    return merge(parts)
+        return partial(_given_up, pool, here)
+
+    def collect() -> T:
+        try:
+            parts = [future.result() for future in futures]
+        except BrokenProcessPool:
+            return _given_up(pool, here)
+        return merge(parts)
+
+    return collect
+
+
+def _given_up(pool: ProcessPoolExecutor, here: Callable[[], T]) -> T:
+    global _active
+    log.warning("a cleaning worker process died; the rest of this pass runs in the flow process")
+    if _active is pool:
+        _active = None
+    return here()

@@ -11,7 +11,17 @@ import pyarrow as pa
 
 from cleaners.dedup import Duplicate
 
-from .rows import REMOVAL_FIELDS, Removal, pipeline_version, quarantine_record, sha256, staged_document
+from .rows import (
+    REMOVAL_FIELDS,
+    Column,
+    Removal,
+    Samples,
+    Utf8Column,
+    pipeline_version,
+    quarantine_record,
+    sha256,
+    staged_document,
+)
 from .sources import ReadFailure
 
 __all__ = ["pipeline_version", "quarantine_record", "sha256", "staged_document"]  # built in the workers
@@ -61,12 +71,37 @@ def dedup_order(row: dict[str, Any]) -> str:
     return f"{row.get('url') or ''}\x00{row.get('source') or ''}"
 
 
-def staged_documents(columns: dict[str, list[Any]]) -> pa.Table:
+def arrow_column(values: Column) -> Any:
+    """A column as ``pa.Table.from_pydict`` takes it: packed strings as an Arrow string array of their
+    buffers (no decoding, no object per string), lists as they are."""
+    if isinstance(values, Utf8Column) and values.offsets[-1] < 2**31:
+        offsets = values.offsets.astype(np.int32)
+        return pa.StringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(values.data))
+    return list(values) if isinstance(values, Utf8Column) else values
+
+
+def sample_triples(samples: Samples) -> list[tuple[str, int, str]]:
+    """The smallest spelling per (site, key) of ``samples`` as (site, key, line), as ``Samples.smallest``
+    gives them (in another order): grouped by Arrow, whose minimum of UTF-8 strings compares bytes, which
+    orders as Python compares the strings (code point by code point). Unpacked lines (one did not encode)
+    are merged in Python."""
+    if not isinstance(samples.line, Utf8Column) or samples.line.offsets[-1] >= 2**31:
+        return [(site, key, line) for (site, key), line in samples.smallest().items()]
+    table = pa.table({"site": pa.array(samples.site, pa.int32()), "key": pa.array(samples.key, pa.uint64()),
+                      "line": arrow_column(samples.line)})
+    least = table.group_by(["site", "key"], use_threads=False).aggregate([("line", "min")])
+    sites = samples.sites
+    return [(sites[s], k, line) for s, k, line in zip(least["site"].to_pylist(), least["key"].to_pylist(),
+                                                       least["line_min"].to_pylist(), strict=True)]
+
+
+def staged_documents(columns: dict[str, Column]) -> pa.Table:
     """Staged rows (``staged_document``), given as columns (``flows.rows.add_row``), as a STAGED table."""
-    return pa.Table.from_pydict({name: columns.get(name, []) for name in STAGED.names}, schema=STAGED)
+    return pa.Table.from_pydict({name: arrow_column(columns.get(name, [])) for name in STAGED.names},
+                                schema=STAGED)
 
 
-def staged_removals(removals: dict[str, list[Any]], documents: pa.Table) -> pa.Table:
+def staged_removals(removals: dict[str, Column], documents: pa.Table) -> pa.Table:
     """The removals of a batch's staged documents (a STAGED table), given as ``REMOVAL_FIELDS`` columns in
     document order (each document's ``removed_lines`` in turn: ``flows.rows.add_removals``), as a
     STAGED_REMOVALS table: ``removal_row`` of the document and removal, plus ``doc``, the document's row."""
@@ -75,7 +110,7 @@ def staged_removals(removals: dict[str, list[Any]], documents: pa.Table) -> pa.T
         raise ValueError(f"{len(removals['rule_id'])} removals for documents that removed {int(counts.sum())} lines")
     doc = pa.array(np.repeat(np.arange(len(counts), dtype=np.int32), counts), type=pa.int32())
     columns: dict[str, Any] = {"doc_id": documents["id"].take(doc), "run_id": documents["run_id"].take(doc),
-                               **{name: removals[name] for name in REMOVAL_FIELDS}, "doc": doc}
+                               **{name: arrow_column(removals[name]) for name in REMOVAL_FIELDS}, "doc": doc}
     return pa.Table.from_pydict(columns, schema=STAGED_REMOVALS)
 
 

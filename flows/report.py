@@ -2,13 +2,15 @@
 
 - ``presswash-run-summary`` (markdown): counts, duration, task runner, where the output is;
 - ``presswash-removals`` (table): lines removed per rule id and documents set aside per reason;
-- ``presswash-progress`` (progress): documents cleaned so far, updated after each batch.
+- ``presswash-progress`` (progress): documents cleaned so far, updated as batches finish (at most every 5 s).
 
 Only counts, rule ids, reason codes and locations go in: never document text, parameters or credentials.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any, cast
 from uuid import UUID
 
@@ -75,17 +77,26 @@ def publish_run_report(manifest: dict[str, Any], runner: str | None = None) -> d
 
 
 class RunProgress:
-    """A progress artifact moved after each batch; call it as a ``(documents done, batches done)`` hook."""
+    """A progress artifact moved as batches finish; call it as a ``(documents done, batches done)`` hook.
 
-    def __init__(self, total_docs: int, run_id: str = "") -> None:
+    Moved by at least 1% and at most once per ``interval`` seconds (always to 100%): each update is an API
+    call that costs Prefect's server ~10 ms of CPU (measured), on the cores that clean."""
+
+    def __init__(self, total_docs: int, run_id: str = "", interval: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.total = total_docs
         self.artifact_id = cast(UUID, create_progress_artifact(
             0.0, key=PROGRESS_KEY, description=f"presswash run {run_id}: {total_docs} documents"
         ))
         self.last = 0.0
+        self.interval = interval
+        self.clock = clock
+        self.last_time = clock()
 
     def __call__(self, docs_done: int, batches_done: int) -> None:
         percent = 100.0 if self.total <= 0 else min(100.0, 100.0 * docs_done / self.total)
-        if percent - self.last >= 1.0 or percent == 100.0:  # at most ~100 updates per run
+        now = self.clock()
+        if percent == 100.0 or (percent - self.last >= 1.0 and now - self.last_time >= self.interval):
             update_progress_artifact(self.artifact_id, percent)
             self.last = percent
+            self.last_time = now

@@ -16,7 +16,7 @@ from test_fast_path import _mojibake, dev_documents
 
 from cleaners import Config, Document, SiteLineStats
 from cleaners.dedup import DedupConfig
-from flows import chunk_files, parallel
+from flows import chunk_files, parallel, records
 from flows.rows import removals, staged_document
 from flows.sitestats import RunSiteStats
 
@@ -58,7 +58,10 @@ def test_chunked_stage_equals_whole_batch(tmp_path: Path) -> None:
     accepted = [(r, k) for r, k in zip(cleaned.results, cleaned.keys, strict=True) if r.rejected is None]
     assert whole.document_rows() == [staged_document(r, k, "r", WHEN) for r, k in accepted if k is not None]
     assert whole.removal_rows() == [(i, removal) for i, (r, _) in enumerate(accepted) for removal in removals(r)]
-    assert chunked.samples.samples == whole.samples.samples and whole.samples.samples
+    assert chunked.samples.smallest() == whole.samples.smallest() and len(whole.samples)
+    assert {(site, key): line for site, key, line in records.sample_triples(chunked.samples)} == (
+        whole.samples.smallest())
+    assert len(chunked.samples) > len(whole.samples)  # a key in several chunks: merged by sample_triples
     assert (chunked.removed_by_rule, chunked.rejected_by_code, chunked.rejected, chunked.quarantined) == (
         whole.removed_by_rule, whole.rejected_by_code, whole.rejected, whole.quarantined)
 
