@@ -33,6 +33,8 @@ _K2 = np.uint64(0xBF58476D1CE4E5B9)
 _S29 = np.uint64(29)
 _CHUNK = 8192
 """Signatures read at once when hashing bands (4 MB with 128 values)."""
+CACHE_SLOTS = 1 << 15
+"""Signatures the decision keeps read (16 MB with 128 values; fixed: a slot per record number modulo this)."""
 
 
 class SignatureStore(Protocol):
@@ -77,8 +79,13 @@ def _digest(value: str, what: str) -> bytes:
 class CandidateTable:
     """The documents of one decision (``add``), then ``decide``, then ``duplicate(position)`` per document."""
 
-    def __init__(self, config: DedupConfig, store: SignatureStore | None = None) -> None:
+    def __init__(self, config: DedupConfig, store: SignatureStore | None = None,
+                 cache_slots: int = CACHE_SLOTS) -> None:
+        if cache_slots < 1 or cache_slots & (cache_slots - 1):
+            raise ValueError(f"cache_slots must be a power of two, not {cache_slots}")
         self.config = config
+        self.cache_slots = cache_slots
+        """Size of ``_Lsh``'s signature cache."""
         self.width = 4 * config.num_perm
         self.store = store if store is not None else MemorySignatures(self.width)
         self.n = 0
@@ -228,6 +235,9 @@ class _Lsh:
         config = table.config
         self.store, self.num_perm = table.store, config.num_perm
         self.threshold = config.threshold
+        # similar enough: equal / num_perm >= threshold (the same floats: the quotient grows with equal)
+        self.min_equal = next((k for k in range(self.num_perm + 1) if k / self.num_perm >= self.threshold),
+                              self.num_perm + 1)
         self.bands, self.rows = bands_for(config.threshold, config.num_perm)
         self.sig = sig
         docs = np.flatnonzero(sig >= 0)  # positions with a signature; sig[docs] == 0, 1, 2, ...
@@ -259,13 +269,33 @@ class _Lsh:
         self.members = np.concatenate(members) if members else np.zeros(0, dtype=np.int32)
         self.starts = np.append(np.concatenate(starts), len(self.members)).astype(np.int64)
         self.kept_in = np.zeros(table.n, dtype=bool)
+        # the signatures last read, by record number modulo the slots (direct-mapped: fixed memory, pages touched
+        # only as slots fill): near-duplicates of one text are candidates of each other's queries again and again
+        slots = min(table.cache_slots, 1 << max(0, len(docs) - 1).bit_length())
+        self.mask = slots - 1
+        self.cached = np.full(slots, -1, dtype=np.int32)  # record number held by each slot
+        self.cache = np.empty((slots, self.num_perm), dtype=np.uint32)
 
     def keep(self, p: int) -> None:
         self.kept_in[p] = True
 
     def _signatures(self, records: np.ndarray) -> np.ndarray:
-        """The signatures with these record numbers, one row each (``SignatureStore.rows`` when the store
-        has it: one gather instead of a read per record)."""
+        """The signatures with these record numbers, one row each: from the cache, the others read from the
+        store (and cached)."""
+        slot = records & self.mask
+        miss = np.flatnonzero(self.cached[slot] != records)
+        out = self.cache[slot]  # a copy (fancy indexing): later reads may replace the slots
+        if len(miss):
+            wanted = records[miss]
+            read = self._read(wanted)
+            out[miss] = read
+            self.cache[slot[miss]] = read
+            self.cached[slot[miss]] = wanted
+        return out
+
+    def _read(self, records: np.ndarray) -> np.ndarray:
+        """Signatures from the store (``SignatureStore.rows`` when the store has it: one gather instead of a
+        read per record)."""
         rows = getattr(self.store, "rows", None)
         if rows is not None:
             data = rows(records)
@@ -288,12 +318,14 @@ class _Lsh:
         found = found[self.kept_in[found]]
         if not len(found):
             return None
-        sig = self.sig
-        both = self._signatures(np.append(sig[found], sig[p]))
-        theirs, mine = both[:-1], both[-1]
-        same = theirs == mine
-        equal = np.count_nonzero(same, axis=1)
-        ok = np.flatnonzero(equal.astype(np.float64) / self.num_perm >= self.threshold)
+        n = len(found)
+        records = np.empty(n + 1, dtype=self.sig.dtype)
+        records[:n] = self.sig[found]
+        records[n] = self.sig[p]
+        both = self._signatures(records)
+        same = both[:n] == both[n]
+        equal = np.add.reduce(same, axis=1)
+        ok = np.flatnonzero(equal >= self.min_equal)
         if len(ok):  # similar enough: is a band really shared (equal band hashes only found them)?
             span = self.bands * self.rows
             ok = ok[same[ok, :span].reshape(len(ok), self.bands, self.rows).all(axis=2).any(axis=1)]

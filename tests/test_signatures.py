@@ -62,15 +62,17 @@ class _ReadOnly:
         return self.inner.read(index, count)
 
 
+@pytest.mark.parametrize("slots", [1, 4, dd_table.CACHE_SLOTS])
 @pytest.mark.parametrize("store", ["file", "read-only"])
 @pytest.mark.parametrize("config", [dd.DedupConfig(), dd.DedupConfig(threshold=0.5)])
-def test_decision_over_each_store_equals_the_reference(store: str, config: dd.DedupConfig) -> None:
+def test_decision_over_each_store_equals_the_reference(store: str, config: dd.DedupConfig, slots: int) -> None:
+    """Also with a signature cache of one or four slots: records evict each other, within a query too."""
     width = 4 * config.num_perm
     for seed in range(6):
         new, prior = _random_candidates(seed, config)
         s = FileSignatures(width) if store == "file" else _ReadOnly(width)
         try:
-            table = dd_table.CandidateTable(config, s)
+            table = dd_table.CandidateTable(config, s, cache_slots=slots)
             positions = [table.add_candidate(c) for c in new]
             for c in prior:
                 table.add_candidate(c, prior=True)
@@ -80,3 +82,41 @@ def test_decision_over_each_store_equals_the_reference(store: str, config: dd.De
                 s.close()
         got = {new[p].sort_key: dup for p in positions if (dup := table.duplicate(p)) is not None}
         assert got == reference_decide(new, config, prior=prior)
+
+
+def test_the_cache_saves_reads_and_must_be_a_power_of_two() -> None:
+    config = dd.DedupConfig(threshold=0.5)
+    reads = {}
+    for slots in (1, dd_table.CACHE_SLOTS):
+        store = _Counting(4 * config.num_perm)
+        table = dd_table.CandidateTable(config, store, cache_slots=slots)
+        for seed in range(3):
+            for c in _random_candidates(seed, config)[0]:
+                table.add_candidate(c)
+        table.decide()
+        reads[slots] = store.reads
+    assert 0 < reads[dd_table.CACHE_SLOTS] < reads[1] / 2
+    for bad in (0, 6):
+        with pytest.raises(ValueError):
+            dd_table.CandidateTable(config, cache_slots=bad)
+
+
+class _Counting(_ReadOnly):
+    def __init__(self, width: int) -> None:
+        super().__init__(width)
+        self.reads = 0
+
+    def read(self, index: int, count: int = 1) -> bytes:
+        self.reads += count
+        return super().read(index, count)
+
+
+@pytest.mark.parametrize("num_perm", [16, 64, 100, 128, 256])
+def test_min_equal_is_the_similarity_threshold(num_perm: int) -> None:
+    """``equal >= min_equal`` exactly when ``equal / num_perm >= threshold`` (as ``dedup.similarity``)."""
+    for threshold in [0.3, 0.5, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0, 1 / 3, 0.1 + 0.7]:
+        table = dd_table.CandidateTable(dd.DedupConfig(threshold=threshold, num_perm=num_perm))
+        table.add("a", "0" * 64, "0" * 64, bytes(4 * num_perm))
+        lsh = dd_table._Lsh(table, np.zeros(1, dtype=np.int32), np.zeros(1, dtype=np.int64))
+        for equal in range(num_perm + 1):
+            assert (equal >= lsh.min_equal) == (equal / num_perm >= threshold), (threshold, equal)
