@@ -62,11 +62,17 @@ class _ReadOnly:
         return self.inner.read(index, count)
 
 
-@pytest.mark.parametrize("slots", [1, 4, dd_table.CACHE_SLOTS])
+@pytest.mark.parametrize(("slots", "block", "pairs"), [(1, 1, 1), (4, 3, 5), (4, 7, 64),
+                                                        (dd_table.CACHE_SLOTS, dd_table._BLOCK, dd_table._PAIRS)])
 @pytest.mark.parametrize("store", ["file", "read-only"])
 @pytest.mark.parametrize("config", [dd.DedupConfig(), dd.DedupConfig(threshold=0.5)])
-def test_decision_over_each_store_equals_the_reference(store: str, config: dd.DedupConfig, slots: int) -> None:
-    """Also with a signature cache of one or four slots: records evict each other, within a query too."""
+def test_decision_over_each_store_equals_the_reference(store: str, config: dd.DedupConfig, slots: int, block: int,
+                                                      pairs: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also with a signature cache of one or four slots (records evict each other, within a query too), and
+    queries compared in blocks of a few (candidates decided in an earlier block or not yet), a few pairs at a
+    time (one query's groups split)."""
+    monkeypatch.setattr(dd_table, "_BLOCK", block)
+    monkeypatch.setattr(dd_table, "_PAIRS", pairs)
     width = 4 * config.num_perm
     for seed in range(6):
         new, prior = _random_candidates(seed, config)
