@@ -135,6 +135,51 @@ class CandidateTable:
         self.n += 1
         return self.n - 1
 
+    def add_many(self, ids: list[str], text_sha256: list[str], norm_sha256: list[str], minhashes: list[bytes],
+                 run_id: str, orders: list[str]) -> None:
+        """Documents of one run, as ``add`` each (columns of equal length): the digests checked and
+        converted at once."""
+        n = len(ids)
+        if not (len(text_sha256) == len(norm_sha256) == len(minhashes) == len(orders) == n):
+            raise ValueError("columns of different lengths")
+        digests = []
+        for values, what in ((text_sha256, "text_sha256"), (norm_sha256, "norm_sha256")):
+            joined = "".join(values)
+            # fromhex would take upper case and skip spaces: then add's check names the value
+            if joined != joined.lower() or len(joined) != 64 * n or any(len(v) != 64 for v in values):
+                for v in values:
+                    _digest(v, what)
+            data = bytes.fromhex(joined)
+            if len(data) != 32 * n:
+                for v in values:
+                    _digest(v, what)
+            digests.append(data)
+        if not n:
+            return
+        self._text += digests[0]
+        self._norm += digests[1]
+        end = len(self._strings)
+        for i, o in zip(ids, orders, strict=True):
+            for s in (i, o):
+                b = s.encode("utf-8", "surrogatepass")
+                self._strings += b
+                end += len(b)
+                self._ends.append(end)
+        code = self._run_codes.setdefault(run_id, len(self.run_ids))
+        if code == len(self.run_ids):
+            self.run_ids.append(run_id)
+        self._run.extend([code] * n)
+        self._prior.extend(bytes(n))
+        width, near = self.width, self.config.near
+        for m in minhashes:
+            if near and len(m) == width:
+                self.store.append(m)
+                self._sig.append(self._signatures)
+                self._signatures += 1
+            else:
+                self._sig.append(-1)
+        self.n += n
+
     def add_candidate(self, c: Candidate, prior: bool = False) -> int:
         return self.add(c.id, c.text_sha256, c.norm_sha256, c.minhash, c.run_id, c.order, prior)
 

@@ -126,3 +126,27 @@ def test_min_equal_is_the_similarity_threshold(num_perm: int) -> None:
         lsh = dd_table._Lsh(table, np.zeros(1, dtype=np.int32), np.zeros(1, dtype=np.int64))
         for equal in range(num_perm + 1):
             assert (equal >= lsh.min_equal) == (equal / num_perm >= threshold), (threshold, equal)
+
+
+def test_add_many_equals_add_per_document() -> None:
+    """The same buffers and signatures as ``add`` one by one (incl. short signatures and two runs), and the
+    same errors for digests ``add`` refuses (upper case, wrong length, spaces ``bytes.fromhex`` would skip)."""
+    config = dd.DedupConfig(threshold=0.5)
+    new, _ = _random_candidates(3, config)
+    new[5] = dd.Candidate(new[5].id, new[5].text_sha256, new[5].norm_sha256, b"\x01" * 8, "", "x\udc80")
+    one, many = dd_table.CandidateTable(config), dd_table.CandidateTable(config)
+    for run_id, part in (("run-a", new[:25]), ("run-b", new[25:]), ("run-a", [])):
+        for c in part:
+            one.add(c.id, c.text_sha256, c.norm_sha256, c.minhash, run_id, c.order)
+        many.add_many([c.id for c in part], [c.text_sha256 for c in part], [c.norm_sha256 for c in part],
+                      [c.minhash for c in part], run_id, [c.order for c in part])
+    names = ("n", "_text", "_norm", "_strings", "_ends", "_run", "_prior", "_sig", "_signatures", "run_ids")
+    assert [getattr(many, k) for k in names] == [getattr(one, k) for k in names]
+    assert many.store.data == one.store.data  # type: ignore[attr-defined]
+    good = "ab" * 32
+    for bad in ("AB" * 32, "ab" * 31, "ab " * 21 + "a", "ab" * 32 + "ab"):
+        for texts, norms in (([good, bad], [good, good]), ([good, good], [good, bad])):
+            with pytest.raises(ValueError):
+                dd_table.CandidateTable(config).add_many(["a", "b"], texts, norms, [b"", b""], "r", ["", ""])
+    with pytest.raises(ValueError):
+        dd_table.CandidateTable(config).add_many(["a"], [good, good], [good], [b""], "r", [""])
