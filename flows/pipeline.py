@@ -279,13 +279,10 @@ def write_tables(
     """Final shards, in input order; deterministic names and bytes, so a retry or resume rewrites the same."""
     storage = open_storage(settings.dest, settings.s3)
 
-    # complete shards are encoded and stored on a thread, one at a time, while the next batches are read; the
-    # removals' on a second one: they are not queued behind the documents' last shards (the worker processes
-    # have exited: both cores are free, and the memory of a second shard in encoding)
-    with ThreadPoolExecutor(1, thread_name_prefix="presswash-shards") as encoder, \
-            ThreadPoolExecutor(1, thread_name_prefix="presswash-removals") as second:
+    # complete shards are encoded and stored on a thread, one at a time, while the next batches are read
+    with ThreadPoolExecutor(1, thread_name_prefix="presswash-shards") as encoder:
         w = {t: output.ShardWriter(storage, run.prefix, t, records.TABLES[t], settings.format,
-                                   settings.shard_bytes, second if t == "removals" else encoder)
+                                   settings.shard_bytes, encoder)
              for t in ("documents", "removals", "duplicates", "quarantine")}
         w["signatures"] = output.ShardWriter(storage, run.prefix, "signatures", records.TABLES["signatures"],
                                              "parquet", settings.shard_bytes, encoder)
