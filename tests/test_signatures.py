@@ -38,6 +38,23 @@ def test_read_returns_the_appended_records() -> None:
             store.read(-1)
 
 
+def test_file_signatures_rows_equal_read() -> None:
+    records = _records(300, 16, 3)
+    with FileSignatures(16) as store:
+        for r in records[:200]:
+            store.append(r)
+        picks = np.array([5, 0, 199, 5, 42])
+        assert [bytes(row) for row in store.rows(picks)] == [records[i] for i in picks.tolist()]
+        for r in records[200:]:  # appended after a read: still pending when rows reads them
+            store.append(r)
+        picks = np.array([299, 200, 7])
+        assert [bytes(row) for row in store.rows(picks)] == [records[i] for i in picks.tolist()]
+        assert store.rows(np.zeros(0, dtype=np.int64)).shape == (0, 16)
+        for bad in ([300], [-1], [3, 300]):
+            with pytest.raises(IndexError):
+                store.rows(np.array(bad))
+
+
 def test_memory_signatures_rows_equal_read() -> None:
     store = dd_table.MemorySignatures(8)
     records = _records(50, 8, 2)
