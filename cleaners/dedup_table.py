@@ -5,7 +5,10 @@ index of Python objects (21 bucket entries per kept document, ~4 kB): ~1 GB for 
 ``CandidateTable`` holds per document ~250 bytes in flat buffers (raw digests, id and order as UTF-8, small
 integers); the signatures go to a ``SignatureStore`` (in memory here; the flow spools them to a local file)
 and are read back only to compute the band hashes once and to verify a pair. While deciding it adds, per
-document with a signature, ~170 bytes of band hashes (freed once grouped) and ~90 bytes of LSH groups.
+document with a signature, ~170 bytes of band hashes (freed once grouped) and ~90 bytes of LSH groups, and
+at most ~30 MB whatever the number of documents: a cache of the signatures read (near-duplicates of one
+text are candidates of each other's queries again and again) and the buffers of a block of queries whose
+candidate pairs are compared at once (a query at a time spent most of its time in NumPy's per-call costs).
 
 The decisions are exactly ``decide``'s (tests/test_dedup.py compares both with the first implementation,
 kept there as the reference): the same visiting order, the same exact index (first kept document per
@@ -33,6 +36,12 @@ _K2 = np.uint64(0xBF58476D1CE4E5B9)
 _S29 = np.uint64(29)
 _CHUNK = 8192
 """Signatures read at once when hashing bands (4 MB with 128 values)."""
+_BLOCK = 1024
+"""Queries (in visiting order) whose candidates are compared together."""
+_PAIRS = 8192
+"""Candidates compared at once (~8 MB of signatures with 128 values)."""
+CACHE_SLOTS = 1 << 15
+"""Signatures the decision keeps read (16 MB with 128 values; fixed: a slot per record number modulo this)."""
 
 
 class SignatureStore(Protocol):
@@ -77,8 +86,13 @@ def _digest(value: str, what: str) -> bytes:
 class CandidateTable:
     """The documents of one decision (``add``), then ``decide``, then ``duplicate(position)`` per document."""
 
-    def __init__(self, config: DedupConfig, store: SignatureStore | None = None) -> None:
+    def __init__(self, config: DedupConfig, store: SignatureStore | None = None,
+                 cache_slots: int = CACHE_SLOTS) -> None:
+        if cache_slots < 1 or cache_slots & (cache_slots - 1):
+            raise ValueError(f"cache_slots must be a power of two, not {cache_slots}")
         self.config = config
+        self.cache_slots = cache_slots
+        """Size of ``_Lsh``'s signature cache."""
         self.width = 4 * config.num_perm
         self.store = store if store is not None else MemorySignatures(self.width)
         self.n = 0
@@ -120,6 +134,51 @@ class CandidateTable:
             self._sig.append(-1)
         self.n += 1
         return self.n - 1
+
+    def add_many(self, ids: list[str], text_sha256: list[str], norm_sha256: list[str], minhashes: list[bytes],
+                 run_id: str, orders: list[str]) -> None:
+        """Documents of one run, as ``add`` each (columns of equal length): the digests checked and
+        converted at once."""
+        n = len(ids)
+        if not (len(text_sha256) == len(norm_sha256) == len(minhashes) == len(orders) == n):
+            raise ValueError("columns of different lengths")
+        digests = []
+        for values, what in ((text_sha256, "text_sha256"), (norm_sha256, "norm_sha256")):
+            joined = "".join(values)
+            # fromhex would take upper case and skip spaces: then add's check names the value
+            if joined != joined.lower() or len(joined) != 64 * n or any(len(v) != 64 for v in values):
+                for v in values:
+                    _digest(v, what)
+            data = bytes.fromhex(joined)
+            if len(data) != 32 * n:
+                for v in values:
+                    _digest(v, what)
+            digests.append(data)
+        if not n:
+            return
+        self._text += digests[0]
+        self._norm += digests[1]
+        end = len(self._strings)
+        for i, o in zip(ids, orders, strict=True):
+            for s in (i, o):
+                b = s.encode("utf-8", "surrogatepass")
+                self._strings += b
+                end += len(b)
+                self._ends.append(end)
+        code = self._run_codes.setdefault(run_id, len(self.run_ids))
+        if code == len(self.run_ids):
+            self.run_ids.append(run_id)
+        self._run.extend([code] * n)
+        self._prior.extend(bytes(n))
+        width, near = self.width, self.config.near
+        for m in minhashes:
+            if near and len(m) == width:
+                self.store.append(m)
+                self._sig.append(self._signatures)
+                self._signatures += 1
+            else:
+                self._sig.append(-1)
+        self.n += n
 
     def add_candidate(self, c: Candidate, prior: bool = False) -> int:
         return self.add(c.id, c.text_sha256, c.norm_sha256, c.minhash, c.run_id, c.order, prior)
@@ -189,21 +248,25 @@ class CandidateTable:
         run = np.frombuffer(self._run, dtype=np.int32)
         sig = np.frombuffer(self._sig, dtype=np.int32)
         lsh = _Lsh(self, sig, visit_rank) if config.near and self._signatures else None
-        for p in visit.tolist():
-            if not prior[p]:
-                same = first_kept[norm_group[p]]
-                if same >= 0:
-                    self.dup_of[p], self.kind[p], self.matches[p] = same, EXACT, config.num_perm
-                    continue
-                if lsh is not None and sig[p] >= 0:
-                    found = lsh.best(p, run, key_rank)
-                    if found is not None:
-                        self.dup_of[p], self.kind[p], self.matches[p] = found[0], NEAR, found[1]
+        for start in range(0, n, _BLOCK):
+            block = visit[start : start + _BLOCK]
+            # the similar pairs of a block's queries at once (which candidates are kept is known only here)
+            similar = {} if lsh is None else lsh.similar(block[(prior[block] == 0) & (sig[block] >= 0)], start)
+            for p in block.tolist():
+                if not prior[p]:
+                    same = first_kept[norm_group[p]]
+                    if same >= 0:
+                        self.dup_of[p], self.kind[p], self.matches[p] = same, EXACT, config.num_perm
                         continue
-            if first_kept[norm_group[p]] < 0:
-                first_kept[norm_group[p]] = p
-            if lsh is not None and sig[p] >= 0:
-                lsh.keep(p)
+                    if (pairs := similar.get(p)) is not None and lsh is not None:
+                        found = lsh.best(p, pairs, run, key_rank)
+                        if found is not None:
+                            self.dup_of[p], self.kind[p], self.matches[p] = found[0], NEAR, found[1]
+                            continue
+                if first_kept[norm_group[p]] < 0:
+                    first_kept[norm_group[p]] = p
+                if lsh is not None and sig[p] >= 0:
+                    lsh.keep(p)
 
     def duplicate(self, position: int) -> Duplicate | None:
         """The decision for one document: None when it is kept."""
@@ -220,7 +283,7 @@ class CandidateTable:
 
 class _Lsh:
     """LSH groups: per band, the documents with equal band hashes, in visiting order; only groups of two or
-    more. A query walks the groups of the document's bands and keeps the members already kept."""
+    more. A query compares the members of its groups visited before it and keeps those already kept."""
 
     def __init__(self, table: CandidateTable, sig: np.ndarray, visit_rank: np.ndarray) -> None:
         from .dedup import bands_for
@@ -228,15 +291,20 @@ class _Lsh:
         config = table.config
         self.store, self.num_perm = table.store, config.num_perm
         self.threshold = config.threshold
+        # similar enough: equal / num_perm >= threshold (the same floats: the quotient grows with equal)
+        self.min_equal = next((k for k in range(self.num_perm + 1) if k / self.num_perm >= self.threshold),
+                              self.num_perm + 1)
         self.bands, self.rows = bands_for(config.threshold, config.num_perm)
         self.sig = sig
+        self.visit_rank = visit_rank
         docs = np.flatnonzero(sig >= 0)  # positions with a signature; sig[docs] == 0, 1, 2, ...
         hashes = _band_hashes(table.store, len(docs), self.num_perm, self.bands, self.rows)
         order = np.argsort(visit_rank[docs], kind="stable")
-        self.groups = np.full((table.n, self.bands), -1, dtype=np.int32)
+        self.place = np.full((table.n, self.bands), -1, dtype=np.int32)
+        """Where each document is in ``members``, per band (-1: in no group): after its group's start."""
         starts: list[np.ndarray] = []
         members: list[np.ndarray] = []
-        total = offset = 0
+        offset = 0
         for b in range(self.bands):
             h = hashes[order, b]
             idx = np.argsort(h, kind="stable")  # equal hashes stay in visiting order
@@ -248,24 +316,51 @@ class _Lsh:
             shared = size[gid] > 1
             local = np.unique(gid[shared], return_inverse=True)[1].reshape(-1)
             pos = docs[order[idx[shared]]]
-            self.groups[pos, b] = total + local
+            self.place[pos, b] = np.arange(offset, offset + len(pos))
             first = np.ones(len(local), dtype=bool)
             first[1:] = local[1:] != local[:-1]
             starts.append(np.flatnonzero(first) + offset)
             members.append(pos.astype(np.int32))
             offset += len(pos)
-            total += int(local.max()) + 1 if len(local) else 0
         del hashes
         self.members = np.concatenate(members) if members else np.zeros(0, dtype=np.int32)
         self.starts = np.append(np.concatenate(starts), len(self.members)).astype(np.int64)
         self.kept_in = np.zeros(table.n, dtype=bool)
+        # the signatures last read, by record number modulo the slots (direct-mapped: fixed memory, pages touched
+        # only as slots fill): near-duplicates of one text are candidates of each other's queries again and again
+        slots = min(table.cache_slots, 1 << max(0, len(docs) - 1).bit_length())
+        self.mask = slots - 1
+        self.cached = np.full(slots, -1, dtype=np.int32)  # record number held by each slot
+        self.cache = np.empty((slots, self.num_perm), dtype=np.uint32)
+        self._buffers: dict[str, np.ndarray] = {}
 
     def keep(self, p: int) -> None:
         self.kept_in[p] = True
 
-    def _signatures(self, records: np.ndarray) -> np.ndarray:
-        """The signatures with these record numbers, one row each (``SignatureStore.rows`` when the store
-        has it: one gather instead of a read per record)."""
+    def _buffer(self, name: str, rows: int, dtype: type) -> np.ndarray:
+        """``rows`` rows of ``num_perm`` values of a buffer kept for the next call (grown when needed)."""
+        buf = self._buffers.get(name)
+        if buf is None or len(buf) < rows:
+            buf = self._buffers[name] = np.empty((1 << max(10, (rows - 1).bit_length()), self.num_perm), dtype)
+        return buf[:rows]
+
+    def _signatures(self, records: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """The signatures with these record numbers into ``out``, one row each: from the cache, the others
+        read from the store (and cached)."""
+        slot = records & self.mask
+        miss = np.flatnonzero(self.cached[slot] != records)
+        np.take(self.cache, slot, axis=0, out=out)  # a copy: later reads may replace the slots
+        if len(miss):
+            wanted = records[miss]
+            read = self._read(wanted)
+            out[miss] = read
+            self.cache[slot[miss]] = read
+            self.cached[slot[miss]] = wanted
+        return out
+
+    def _read(self, records: np.ndarray) -> np.ndarray:
+        """Signatures from the store (``SignatureStore.rows`` when the store has it: one gather instead of a
+        read per record)."""
         rows = getattr(self.store, "rows", None)
         if rows is not None:
             data = rows(records)
@@ -273,38 +368,65 @@ class _Lsh:
             data = np.frombuffer(b"".join(self.store.read(k) for k in records.tolist()), dtype=np.uint8)
         return data.view("<u4").reshape(len(records), self.num_perm)
 
-    def best(self, p: int, run: np.ndarray, key_rank: np.ndarray) -> tuple[int, int] | None:
-        """The kept document ``p`` is a near-duplicate of, with the number of equal signature values.
+    def similar(self, block: np.ndarray, first: int) -> dict[int, list[tuple[int, int]]]:
+        """For each document of ``block`` (visited from the ``first``-th on): the members of its groups
+        visited before it, kept or not decided yet, that are similar enough and really share a band (equal
+        band hashes only found them), with the number of equal signature values. Compared ``_PAIRS``
+        candidates at a time (a group larger than that at once)."""
+        out: dict[int, list[tuple[int, int]]] = {}
+        g = self.place[block]
+        query, band = np.nonzero(g >= 0)  # by query, so pairs of one query stay together (mostly)
+        if not len(query):
+            return out
+        at = g[query, band].astype(np.int64)
+        lo = self.starts[np.searchsorted(self.starts, at, "right") - 1]
+        lengths = at - lo  # the members before the query: its group's, in visiting order
+        ends = np.cumsum(lengths)
+        start = 0
+        while start < len(query):
+            stop = max(start + 1, int(np.searchsorted(ends, ends[start] - lengths[start] + _PAIRS, "right")))
+            self._compare(block[query[start:stop]], lo[start:stop], lengths[start:stop], first, out)
+            start = stop
+        return out
 
-        A kept document found in several of ``p``'s groups is compared once per group: its rows are
-        equal, so they pass or fail alike and tie in the choice (same key rank), which picks the same one."""
-        gs = self.groups[p]
-        gs = gs[gs >= 0].tolist()
-        if not gs:
-            return None
-        starts, members = self.starts, self.members
-        found = (members[starts[gs[0]] : starts[gs[0] + 1]] if len(gs) == 1
-                 else np.concatenate([members[starts[g] : starts[g + 1]] for g in gs]))
-        found = found[self.kept_in[found]]
-        if not len(found):
-            return None
-        sig = self.sig
-        both = self._signatures(np.append(sig[found], sig[p]))
-        theirs, mine = both[:-1], both[-1]
-        same = theirs == mine
-        equal = np.count_nonzero(same, axis=1)
-        ok = np.flatnonzero(equal.astype(np.float64) / self.num_perm >= self.threshold)
-        if len(ok):  # similar enough: is a band really shared (equal band hashes only found them)?
+    def _compare(self, owners: np.ndarray, lo: np.ndarray, lengths: np.ndarray, first: int,
+                 out: dict[int, list[tuple[int, int]]]) -> None:
+        """``similar`` for one run of (query, group) entries: ``owners`` the queries, ``lo``/``lengths``
+        their groups' members in ``members``."""
+        total = int(lengths.sum())
+        offsets = np.repeat(lo - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+        cand = self.members[offsets].astype(np.int64)
+        owner = np.repeat(owners, lengths).astype(np.int64)
+        # kept, or not decided yet (visited in this block, before the query)
+        possible = (self.visit_rank[cand] >= first) | self.kept_in[cand]
+        pair = np.unique(owner[possible] * len(self.sig) + cand[possible])  # once per pair, by query
+        if not len(pair):
+            return
+        owner, cand = np.divmod(pair, len(self.sig))
+        queries, which = np.unique(owner, return_inverse=True)
+        m = len(pair)
+        # into buffers kept between calls (fresh arrays this large would be new pages each time)
+        theirs = self._signatures(self.sig[cand], self._buffer("theirs", m, np.uint32))
+        mine = self._signatures(self.sig[queries], self._buffer("mine", len(queries), np.uint32))
+        same = np.equal(theirs, np.take(mine, which.reshape(-1), axis=0, out=self._buffer("expanded", m, np.uint32)),
+                        out=self._buffer("same", m, np.bool_))
+        equal = np.add.reduce(same, axis=1)
+        ok = np.flatnonzero(equal >= self.min_equal)
+        if len(ok):  # similar enough: is a band really shared?
             span = self.bands * self.rows
             ok = ok[same[ok, :span].reshape(len(ok), self.bands, self.rows).all(axis=2).any(axis=1)]
-        if not len(ok):
-            return None
-        found, equal = found[ok], equal[ok]
-        if len(found) == 1:
-            return int(found[0]), int(equal[0])
-        same_run = run[found] == run[p]
-        i = np.lexsort((key_rank[found], same_run, -equal))[0]
-        return int(found[i]), int(equal[i])
+        for o, c, e in zip(owner[ok].tolist(), cand[ok].tolist(), equal[ok].tolist(), strict=True):
+            out.setdefault(o, []).append((c, e))
+
+    def best(self, p: int, pairs: list[tuple[int, int]], run: np.ndarray, key_rank: np.ndarray
+             ) -> tuple[int, int] | None:
+        """The kept document ``p`` is a near-duplicate of, with the number of equal signature values, among
+        ``p``'s ``similar`` pairs: the most equal values, then one of another run, then the smallest key."""
+        kept = [(c, e) for c, e in pairs if self.kept_in[c]]
+        if len(kept) <= 1:
+            return kept[0] if kept else None
+        mine = run[p]
+        return min(kept, key=lambda ce: (-ce[1], bool(run[ce[0]] == mine), int(key_rank[ce[0]])))
 
 
 def _band_hashes(store: SignatureStore, count: int, num_perm: int, bands: int, rows: int) -> np.ndarray:

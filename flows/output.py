@@ -252,24 +252,24 @@ class ShardWriter:
             for row in table.to_pylist():
                 self.add(row)
             return
-        start = 0
-        size, chunk_size, count = self.size, self.chunk_size, self.count
-        for i, n in enumerate(row_sizes(table).tolist(), start=1):
-            size += n
-            chunk_size += n
-            count += 1
-            if size >= self.target_bytes or chunk_size >= self.CHUNK_BYTES:
-                self._take(table.slice(start, i - start))
-                start = i
-                self.size, self.chunk_size, self.count = size, chunk_size, count
-                if size >= self.target_bytes:
-                    self.flush()
-                else:
-                    self._compact()
-                size, chunk_size, count = self.size, self.chunk_size, self.count
-        if start < table.num_rows:
-            self._take(table.slice(start))
-        self.size, self.chunk_size, self.count = size, chunk_size, count
+        # ``add``'s cuts found on the running total of the row sizes (all > 0): the first row at which the shard
+        # or the chunk reaches its limit, then the same from the next row on
+        ends = np.cumsum(row_sizes(table))
+        start, before = 0, 0  # the rows taken so far and their total size
+        while start < table.num_rows:
+            limit = min(self.target_bytes - self.size, self.CHUNK_BYTES - self.chunk_size)
+            last = int(np.searchsorted(ends, before + limit, side="left"))
+            stop = min(max(last + 1, start + 1), table.num_rows)
+            grown = int(ends[stop - 1]) - before
+            self._take(table.slice(start, stop - start))
+            self.size += grown
+            self.chunk_size += grown
+            self.count += stop - start
+            start, before = stop, before + grown
+            if self.size >= self.target_bytes:
+                self.flush()
+            elif self.chunk_size >= self.CHUNK_BYTES:
+                self._compact()
 
     def _take(self, part: pa.Table) -> None:
         if self.rows:

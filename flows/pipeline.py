@@ -191,12 +191,16 @@ def clean_batch(
     return report
 
 
-def _keyed(rows: list[dict[str, Any]], seen: Counter[DupKey]) -> Iterator[tuple[DupKey, dict[str, Any]]]:
-    """Each staged row with its dedup key; identical inputs repeated in a run get distinct keys."""
-    for row in rows:
-        base = (row["text_sha256"], row["id"], records.dedup_order(row))
+def _orders(columns: dict[str, list[Any]], seen: Counter[DupKey]) -> list[str]:
+    """The last part of each staged row's dedup key (text hash, id, order); identical inputs repeated in a
+    run get distinct keys."""
+    orders = []
+    for text, id_, url, source in zip(columns["text_sha256"], columns["id"], columns["url"], columns["source"],
+                                      strict=True):
+        base = (text, id_, records.dedup_order({"url": url, "source": source}))
         seen[base] += 1
-        yield (base[0], base[1], f"{base[2]}\x00{seen[base]}"), row
+        orders.append(f"{base[2]}\x00{seen[base]}")
+    return orders
 
 
 def _staged(storage: Storage, run: Run, report: BatchReport, name: str, cols: list[str] | None = None
@@ -224,8 +228,9 @@ def decide_duplicates(settings: RunSettings, run: Run, reports: list[BatchReport
     with FileSignatures(4 * settings.dedup.num_perm) as store:
         table = CandidateTable(settings.dedup, store)
         for _, staged in prefetched(reports, lambda report: _staged(storage, run, report, "documents", cols)):
-            for key, row in _keyed(staged.to_pylist(), seen):
-                table.add(key[1], key[0], row["norm_sha256"], row["minhash"] or b"", run.run_id, key[2])
+            columns = staged.to_pydict()
+            table.add_many(columns["id"], columns["text_sha256"], columns["norm_sha256"],
+                           [m or b"" for m in columns["minhash"]], run.run_id, _orders(columns, seen))
         for entry in output.completed_runs(storage):
             if entry["run_id"] == run.run_id:
                 continue
