@@ -280,9 +280,9 @@ def test_remembered_candidates_are_the_scanned_ones(monkeypatch: pytest.MonkeyPa
     again = [used.candidates(lines) for lines in docs]
     fresh = multiscan.LineScanner(patterns)
     assert first == again
-    assert again == [[fresh.candidates([line])[0] for line in lines] for lines in docs]  # type: ignore[index]
+    assert again == [[(fresh.candidates([line]) or [None])[0] for line in lines] for lines in docs]
     short = [line for lines in docs for line in lines if len(line) <= multiscan._MEMO_MAX_CHARS]
-    assert used.candidates(short[:2] + ["\ud800"]) is None
+    assert used.candidates([*short[:2], "\ud800"]) is None
     monkeypatch.setattr(multiscan, "_MAX_MEMO", 5)
     small = multiscan.LineScanner(patterns)
     assert small.candidates(short[:40]) == fresh.candidates(short[:40]) and len(small._memo) <= 5
