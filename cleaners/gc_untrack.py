@@ -37,9 +37,8 @@ def _c_untrack() -> Callable[[object], None]:
 
 untrack: Callable[[object], None] = _c_untrack()
 """``untrack(t)``: stop tracking ``t``, a tuple (or tuple subclass) whose items are all atomic (str, bytes,
-int, float, bool, None) or such tuples already untracked, or an instance without ``__slots__`` whose
-attributes are such values (it references only them, its ``__dict__`` and its class; nothing refers back).
-Callers guarantee that; :func:`untrackable` says whether it holds for a tuple (tests)."""
+int, float, bool, None) or such tuples already untracked. Callers guarantee that; :func:`untrackable` says
+whether it holds (tests)."""
 
 
 def untrackable(obj: object) -> bool:

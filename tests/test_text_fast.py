@@ -132,28 +132,6 @@ def test_removals_are_the_dataclass_ones() -> None:
     assert pickle.dumps(got) == pickle.dumps(want) and [hash(r) for r in got] == [hash(r) for r in want]
 
 
-def test_removals_hold_atomic_values_only_and_are_untracked() -> None:
-    """``_removals`` untracks each ``Removal`` (``gc_untrack``): sound only because its attributes are atomic
-    (no container, so no cycle can pass through it) and it has no ``__slots__``; on CPython it is untracked."""
-    import gc
-    import platform
-
-    from cleaners.gc_untrack import untrackable
-    from cleaners.model import Removal
-    from cleaners.text import _removals, clean_text
-
-    assert "__slots__" not in vars(Removal)
-    got = _removals(["a", "b c"], [Verdict("r.one", "why", score=0.5), Verdict("r.two", "")])
-    body = "The council approved the plan on Monday after a long debate about the costs of the new bridge. " * 3
-    page = ["Home", "News", "Sport", body, body + "Again.", "Share this:", "Facebook", "© 2024 Valley Post."]
-    got += clean_text("\n".join(page)).removed
-    assert len(got) > 3
-    for removal in got:
-        assert untrackable(tuple(vars(removal).values())), removal
-        if platform.python_implementation() == "CPython":
-            assert not gc.is_tracked(removal)
-
-
 def test_finish_with_the_classifiers_infos_is_the_finish_without() -> None:
     """``_finish`` judges ``no-article`` from the classifier's line infos when it has them: same result."""
     from cleaners.classify import classify_with_infos
