@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import Counter
+from operator import itemgetter
 
 import numpy as np
 
@@ -35,6 +37,12 @@ def _log1p_of(values: np.ndarray) -> np.ndarray:
     return table[values]
 
 
+_key_of = itemgetter(4)
+_info_of = itemgetter(2)
+_words_of = itemgetter(1)
+"""``LineInfo.words`` (a named tuple's field by index: ``map`` runs in C)."""
+
+
 def repeated_lines(entries: list[Entry]) -> list[bool]:
     """Per line of one document: an earlier line has the same casefolded text.
 
@@ -42,13 +50,13 @@ def repeated_lines(entries: list[Entry]) -> list[bool]:
     keeps a line's word count (it maps spaces to themselves, other characters to non-empty strings of
     non-space, non-CJK characters, CJK ones to themselves; tests/test_feature_matrix.py checks every code
     point), so lines with equal casefolds have equal counts."""
-    keys: list[object] = [e[4] for e in entries]
-    if None in keys:
-        counts: dict[int, int] = {}
-        for e in entries:
-            counts[e[2].words] = counts.get(e[2].words, 0) + 1
-        keys = [e[2].text.casefold() if key is None and counts[e[2].words] > 1 else j if key is None else key
-                for j, (key, e) in enumerate(zip(keys, entries, strict=True))]  # j: equal to no text
+    keys: list[object] = list(map(_key_of, entries))
+    if None in keys:  # word counts and their frequencies in C; only the lines without a casefold in Python
+        infos = list(map(_info_of, entries))
+        words = list(map(_words_of, infos))
+        counts = Counter(words)
+        for j in [j for j, key in enumerate(keys) if key is None]:
+            keys[j] = infos[j].text.casefold() if counts[words[j]] > 1 else j  # j: equal to no text
     seen: set[object] = set()
     out = []
     for key in keys:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import compress, repeat
-from operator import is_
+from operator import is_, itemgetter
 
 import numpy as np
 
@@ -32,6 +32,7 @@ _MEMO_MAX_WORDS = 8
 """Only lines up to this many words are remembered: furniture repeats, prose rarely does."""
 
 _memo: dict[str, _Entry] = {}
+_info_of = itemgetter(2)
 
 
 _COUNT_CHARS = 1 << 16
@@ -91,13 +92,13 @@ def feature_matrices(
     texts: list[str] = []
     sizes: list[int] = []
     for lines in docs:
-        stripped = [line.strip() for line in lines]
-        index = [i for i, t in enumerate(stripped) if t]
+        stripped = list(map(str.strip, lines))
+        index = list(compress(range(len(stripped)), stripped))  # the non-blank lines
         indexes.append(index)
-        texts += [stripped[i] for i in index]
+        texts += compress(stripped, stripped)
         sizes.append(len(index))
     entries = _entries(texts)
-    flat = [e[2] for e in entries]
+    flat = list(map(_info_of, entries))
     infos: list[list[LineInfo]] = []
     at = 0
     for size in sizes:

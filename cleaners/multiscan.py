@@ -56,26 +56,47 @@ class LineScanner:
                 always.append(i)
         self.always = tuple(always)
         """Pattern numbers that are candidates on every line."""
+        self._memo: dict[str, tuple[int, ...]] = {}
         if not self._set.Compile():  # pragma: no cover - only when out of memory
             raise MemoryError("RE2 set does not compile")
 
     def candidates(self, lines: Sequence[str]) -> list[tuple[int, ...]] | None:
         """Per line (each free of ``\\n``), the ascending numbers of the patterns that may match it; None when
-        the text cannot be scanned (then every pattern is a candidate everywhere)."""
+        the text cannot be scanned (then every pattern is a candidate everywhere).
+
+        The answers for lines of at most :data:`_MEMO_MAX_CHARS` characters are remembered (a function of the
+        line alone): site furniture repeats across a run's documents (at 20k dev documents, half of the ~890k
+        lines scanned are short, of only ~39k distinct ones), and a dict lookup is ~20x cheaper than asking
+        the set (~1 µs of call overhead per line)."""
         if not lines:
             return []
+        memo = self._memo
+        out: list[tuple[int, ...] | None] = list(map(memo.get, lines))
+        if None not in out:
+            return out  # type: ignore[return-value]
+        todo = [j for j, found in enumerate(out) if found is None]
         try:
-            encoded = "\n".join(lines).encode("utf-8").split(b"\n")
+            encoded = "\n".join([lines[j] for j in todo]).encode("utf-8").split(b"\n")
         except UnicodeEncodeError:
             return None
         match = self._set.Match
         numbers = self._numbers
         always = self.always
-        out = [always] * len(encoded)
-        for j, data in enumerate(encoded):
+        for j, data in zip(todo, encoded, strict=True):
+            found = always
             if hits := match(data):
-                out[j] = tuple(sorted({numbers[k] for k in hits}.union(always)))
-        return out
+                found = tuple(sorted({numbers[k] for k in hits}.union(always)))
+            out[j] = found
+            if len(line := lines[j]) <= _MEMO_MAX_CHARS:
+                if len(memo) >= _MAX_MEMO:
+                    memo.clear()
+                memo[line] = found
+        return out  # type: ignore[return-value]
+
+
+_MAX_MEMO = 20_000
+_MEMO_MAX_CHARS = 64
+"""Only lines this short are remembered (furniture is short; prose rarely repeats)."""
 
 
 def text_prefilter(regex: re.Pattern[str]) -> Callable[[str], bool]:

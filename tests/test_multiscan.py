@@ -263,3 +263,26 @@ def test_badness_prefilter_holds_every_bad_dev_text() -> None:
     bad = [t for t in texts if is_bad(t)]
     assert len(bad) > 50 and all(map(may_be_bad, bad))
     assert sum(map(may_be_bad, texts)) < len(texts) / 2
+
+
+def test_remembered_candidates_are_the_scanned_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``candidates`` remembers the answers for short lines: a scanner asked the same lines again (and a
+    fresh one) gives the same answers, only short lines are remembered, the memory is emptied when full,
+    and a line that cannot be encoded still makes the answer None among remembered lines."""
+    from cleaners import multiscan
+
+    patterns = _patterns(catalogue(frozenset()))
+    docs = [lines + lines[:3] for lines in _dev_lines(7)]
+    used = multiscan.LineScanner(patterns)
+    first = [used.candidates(lines) for lines in docs]
+    assert used._memo and all(len(line) <= multiscan._MEMO_MAX_CHARS for line in used._memo)
+    assert any(len(line) > multiscan._MEMO_MAX_CHARS for lines in docs for line in lines)
+    again = [used.candidates(lines) for lines in docs]
+    fresh = multiscan.LineScanner(patterns)
+    assert first == again
+    assert again == [[(fresh.candidates([line]) or [None])[0] for line in lines] for lines in docs]
+    short = [line for lines in docs for line in lines if len(line) <= multiscan._MEMO_MAX_CHARS]
+    assert used.candidates([*short[:2], "\ud800"]) is None
+    monkeypatch.setattr(multiscan, "_MAX_MEMO", 5)
+    small = multiscan.LineScanner(patterns)
+    assert small.candidates(short[:40]) == fresh.candidates(short[:40]) and len(small._memo) <= 5
