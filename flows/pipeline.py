@@ -1,7 +1,7 @@
 """The Prefect flow, as a table of contents:
 
-    gather_pass         once (or gather_site_stats per batch): per-site line statistics (verdicts independent
-                        of batching and order)
+    gather_all          the statistics pass (flows.stats_pass): per-site line statistics, one task run (one per
+                        batch on Dask)
     clean_batch         per batch: clean, stage the results, commit the batch (skipped when already committed)
     decide_duplicates   once: exact and near-duplicates over the whole run and the earlier runs
     write_tables        once: final shards of documents, removals, duplicates, quarantine, signatures
@@ -15,25 +15,21 @@ Cleaning lives in ``cleaners``, I/O in ``sources``/``storage``/``output``.
 from __future__ import annotations
 
 import gc
-import itertools
 import tempfile
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.context import FlowRunContext
-from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.utilities.annotations import quote
 
 from cleaners import Config, Document, SiteLineStats
 from cleaners import dedup as dd
@@ -46,23 +42,10 @@ from .report import RunProgress, publish_run_report
 from .retries import STORAGE_RETRIES, log_failed_batch
 from .settings import RunSettings, new_run_id
 from .signatures import FileSignatures
-from .sitestats import CompactStats, RunSiteStats, learned_lines
+from .sitestats import learned_lines
 from .sources import FetchOptions, FieldMap, ReadFailure, Source, open_source
+from .stats_pass import batched, batches_in_flight, gather_all, opaque, repairs_file
 from .storage import Storage, open_storage
-
-T = TypeVar("T")
-
-
-def opaque(value: T) -> T:
-    """Hand a large value to a task without Prefect walking all of it in search of futures.
-
-    Only on the in-process thread runner: other runners (Dask) ship task inputs elsewhere as they are.
-    """
-    ctx = FlowRunContext.get()
-    if ctx is None or not isinstance(ctx.task_runner, ThreadPoolTaskRunner):
-        return value
-    return cast(T, quote(value))
-
 
 ProgressHook = Callable[[int, int], None]
 _progress_hooks: list[ProgressHook] = []
@@ -76,12 +59,6 @@ def add_progress_hook(hook: ProgressHook) -> None:
 
 def remove_progress_hook(hook: ProgressHook) -> None:
     _progress_hooks.remove(hook)
-
-
-def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    it = iter(items)
-    while chunk := list(itertools.islice(it, size)):
-        yield chunk
 
 
 @dataclass
@@ -137,19 +114,6 @@ def open_run(storage: Storage, run_id: str) -> Run:
     return run
 
 
-def _repairs_file(spool: Path | None, index: int) -> Path | None:
-    """Where the statistics pass leaves a batch's encoding repairs for its cleaning (None: keep none).
-    The spool is local: a remote task runner's worker has no such directory."""
-    return spool / f"repairs-{index}.json" if spool is not None and spool.is_dir() else None
-
-
-@task(name="gather-site-stats", cache_policy=NO_CACHE)
-def gather_site_stats(index: int, batch: list[Document], config: Config, spool: Path) -> CompactStats:
-    """A batch's site statistics; the encoding repairs made on the way are kept for the cleaning pass."""
-    # in a worker process when the pass has a pool; the worker writes the repairs file itself
-    return parallel.gather(batch, config, _repairs_file(spool, index)).stats
-
-
 @task(name="clean-batch", cache_policy=NO_CACHE, **STORAGE_RETRIES, on_failure=[log_failed_batch])
 def clean_batch(
     index: int, fingerprint: str, batch: list[Document | ReadFailure], settings: RunSettings,
@@ -169,7 +133,7 @@ def clean_batch(
             report.quarantined += 1
             report.rejected_by_code[item.code] += 1
     # cleaned, keyed and turned into rows in a worker process when the pass has a pool
-    staged = parallel.stage(docs, settings.cleaning, stats, settings.dedup, _repairs_file(spool, index),
+    staged = parallel.stage(docs, settings.cleaning, stats, settings.dedup, repairs_file(spool, index),
                             run.run_id, run.started_at)
     # the smallest spelling per key (only their minimum is used: no need to sort)
     report.samples = records.sample_triples(staged.samples)
@@ -393,64 +357,6 @@ def clean_all(
     for future in pending:
         collect(future.result())
     return sorted(reports, key=lambda r: r.index), samples
-
-
-def batches_in_flight(settings: RunSettings) -> int:
-    """Batches submitted before the oldest is collected: the workers take a batch in chunks of
-    ``parallel.STAGE_CHUNK`` documents, so while the oldest batch is collected the others must hold a chunk
-    for every worker. Each batch in flight holds ~10 MB in the flow process (documents, rows, tables)."""
-    chunks = -(-settings.batch_size // parallel.STAGE_CHUNK)
-    return 1 + -(-settings.max_workers // chunks)
-
-
-def gather_all(settings: RunSettings, source: Source, spool: Path) -> tuple[RunSiteStats, int]:
-    """The statistics pass: every batch's site statistics, spooled (bounded in flight, flat memory). On
-    this machine's thread runner the pass is one task run (``gather_pass``), else one per batch."""
-    if _local_runner():
-        return gather_pass(settings, opaque(source), spool)
-    stats = RunSiteStats(spool)
-    total_docs = 0
-    pending = []
-    for index, batch in enumerate(batched(source, settings.batch_size)):
-        docs = [item for item in batch if isinstance(item, Document)]
-        pending.append((index, gather_site_stats.submit(index, opaque(docs), settings.cleaning, spool)))
-        total_docs += len(batch)
-        if len(pending) >= batches_in_flight(settings):
-            i, future = pending.pop(0)
-            stats.add(future.result(), str(i))
-            memory.trim()
-    for i, future in pending:
-        stats.add(future.result(), str(i))
-    return stats, total_docs
-
-
-@task(name="gather-site-stats-all", cache_policy=NO_CACHE)
-def gather_pass(settings: RunSettings, source: Source, spool: Path) -> tuple[RunSiteStats, int]:
-    """``gather_all`` as one task run, its batches in this process's worker pool (``parallel.gather_later``
-    keeps ``batches_in_flight`` of them there). The pass is pure CPU with nothing to retry or resume: a
-    task run per batch bought nothing but Prefect's work (measured ~40 ms of its server's CPU per task run,
-    ~0.8 CPU-s per 20,000 documents, on the two cores the workers need)."""
-    stats = RunSiteStats(spool)
-    total_docs = 0
-    pending: deque[tuple[int, Callable[[], parallel.Gathered]]] = deque()
-    for index, batch in enumerate(batched(source, settings.batch_size)):
-        docs = [item for item in batch if isinstance(item, Document)]
-        pending.append((index, parallel.gather_later(docs, settings.cleaning, _repairs_file(spool, index))))
-        total_docs += len(batch)
-        if len(pending) >= batches_in_flight(settings):
-            i, result = pending.popleft()
-            stats.add(result().stats, str(i))
-            memory.trim()
-    for i, result in pending:
-        stats.add(result().stats, str(i))
-    return stats, total_docs
-
-
-def _local_runner() -> bool:
-    """Whether the flow's tasks run on threads of this process (the default runner), where the statistics
-    pass can use this process's worker pool; other runners (Dask) get a task per batch."""
-    ctx = FlowRunContext.get()
-    return ctx is not None and isinstance(ctx.task_runner, ThreadPoolTaskRunner)
 
 
 def run_pipeline(settings: RunSettings) -> dict[str, Any]:

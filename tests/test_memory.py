@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from flows import parallel
-from flows.pipeline import batches_in_flight
 from flows.settings import RunSettings
+from flows.stats_pass import batches_in_flight
 
 ROOT = Path(__file__).resolve().parent.parent
 _ARROW_BACKEND = ("from flows import memory; memory.tune(); import pyarrow as pa; "
