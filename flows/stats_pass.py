@@ -74,20 +74,8 @@ def gather_all(settings: RunSettings, source: Source, spool: Path) -> tuple[RunS
     this machine's thread runner the pass is one task run (``gather_pass``), else one per batch."""
     if _local_runner():
         return gather_pass(settings, opaque(source), spool)
-    stats = RunSiteStats(spool)
-    total_docs = 0
-    pending = []
-    for index, batch in enumerate(batched(source, settings.batch_size)):
-        docs = [item for item in batch if isinstance(item, Document)]
-        pending.append((index, gather_site_stats.submit(index, opaque(docs), settings.cleaning, spool)))
-        total_docs += len(batch)
-        if len(pending) >= batches_in_flight(settings):
-            i, future = pending.pop(0)
-            stats.add(future.result(), str(i))
-            memory.trim()
-    for i, future in pending:
-        stats.add(future.result(), str(i))
-    return stats, total_docs
+    return _gather_batches(settings, source, spool, lambda index, docs: gather_site_stats.submit(
+        index, opaque(docs), settings.cleaning, spool).result)
 
 
 @task(name="gather-site-stats-all", cache_policy=NO_CACHE)
@@ -96,19 +84,30 @@ def gather_pass(settings: RunSettings, source: Source, spool: Path) -> tuple[Run
     keeps ``batches_in_flight`` of them there). The pass is pure CPU with nothing to retry or resume: a
     task run per batch bought nothing but Prefect's work (measured ~40 ms of its server's CPU per task run,
     ~0.8 CPU-s per 20,000 documents, on the two cores the workers need)."""
+    return _gather_batches(settings, source, spool, lambda index, docs: _stats_of(
+        parallel.gather_later(docs, settings.cleaning, repairs_file(spool, index))))
+
+
+def _stats_of(later: Callable[[], parallel.Gathered]) -> Callable[[], CompactStats]:
+    return lambda: later().stats
+
+
+def _gather_batches(settings: RunSettings, source: Source, spool: Path,
+                    submit: Callable[[int, list[Document]], Callable[[], CompactStats]]) -> tuple[RunSiteStats, int]:
+    """Every batch's statistics: ``submit(index, documents)`` starts a batch and returns what waits for its
+    statistics; ``batches_in_flight`` of them at a time, added to the run's spool in input order."""
     stats = RunSiteStats(spool)
     total_docs = 0
-    pending: deque[tuple[int, Callable[[], parallel.Gathered]]] = deque()
+    pending: deque[tuple[int, Callable[[], CompactStats]]] = deque()
     for index, batch in enumerate(batched(source, settings.batch_size)):
-        docs = [item for item in batch if isinstance(item, Document)]
-        pending.append((index, parallel.gather_later(docs, settings.cleaning, repairs_file(spool, index))))
+        pending.append((index, submit(index, [item for item in batch if isinstance(item, Document)])))
         total_docs += len(batch)
         if len(pending) >= batches_in_flight(settings):
             i, result = pending.popleft()
-            stats.add(result().stats, str(i))
+            stats.add(result(), str(i))
             memory.trim()
     for i, result in pending:
-        stats.add(result().stats, str(i))
+        stats.add(result(), str(i))
     return stats, total_docs
 
 
