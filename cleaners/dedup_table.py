@@ -83,6 +83,17 @@ def _digest(value: str, what: str) -> bytes:
     return bytes.fromhex(value)
 
 
+def _digests(values: list[str], what: str) -> bytes:
+    """``_digest`` of each value, end to end: converted at once when they are all well formed, else one by
+    one (which names the bad value). ``fromhex`` would take upper case and skip spaces: both are checked."""
+    joined = "".join(values)
+    if joined == joined.lower() and all(len(v) == 64 for v in values):
+        data = bytes.fromhex(joined)
+        if len(data) == 32 * len(values):
+            return data
+    return b"".join(_digest(v, what) for v in values)
+
+
 class CandidateTable:
     """The documents of one decision (``add``), then ``decide``, then ``duplicate(position)`` per document."""
 
@@ -120,11 +131,19 @@ class CandidateTable:
         for s in (id, order):
             self._strings += s.encode("utf-8", "surrogatepass")
             self._ends.append(len(self._strings))
+        self._run.append(self._run_code(run_id))
+        self._prior.append(1 if prior else 0)
+        self._add_signature(minhash)
+        self.n += 1
+        return self.n - 1
+
+    def _run_code(self, run_id: str) -> int:
         code = self._run_codes.setdefault(run_id, len(self.run_ids))
         if code == len(self.run_ids):
             self.run_ids.append(run_id)
-        self._run.append(code)
-        self._prior.append(1 if prior else 0)
+        return code
+
+    def _add_signature(self, minhash: bytes) -> None:
         # a signature of another length is never similar (dedup.similarity: 0.0), so it is not indexed
         if self.config.near and len(minhash) == self.width:
             self.store.append(minhash)
@@ -132,8 +151,6 @@ class CandidateTable:
             self._signatures += 1
         else:
             self._sig.append(-1)
-        self.n += 1
-        return self.n - 1
 
     def add_many(self, ids: list[str], text_sha256: list[str], norm_sha256: list[str], minhashes: list[bytes],
                  run_id: str, orders: list[str]) -> None:
@@ -142,22 +159,11 @@ class CandidateTable:
         n = len(ids)
         if not (len(text_sha256) == len(norm_sha256) == len(minhashes) == len(orders) == n):
             raise ValueError("columns of different lengths")
-        digests = []
-        for values, what in ((text_sha256, "text_sha256"), (norm_sha256, "norm_sha256")):
-            joined = "".join(values)
-            # fromhex would take upper case and skip spaces: then add's check names the value
-            if joined != joined.lower() or len(joined) != 64 * n or any(len(v) != 64 for v in values):
-                for v in values:
-                    _digest(v, what)
-            data = bytes.fromhex(joined)
-            if len(data) != 32 * n:
-                for v in values:
-                    _digest(v, what)
-            digests.append(data)
+        text, norm = _digests(text_sha256, "text_sha256"), _digests(norm_sha256, "norm_sha256")
         if not n:
             return
-        self._text += digests[0]
-        self._norm += digests[1]
+        self._text += text
+        self._norm += norm
         end = len(self._strings)
         for i, o in zip(ids, orders, strict=True):
             for s in (i, o):
@@ -165,19 +171,10 @@ class CandidateTable:
                 self._strings += b
                 end += len(b)
                 self._ends.append(end)
-        code = self._run_codes.setdefault(run_id, len(self.run_ids))
-        if code == len(self.run_ids):
-            self.run_ids.append(run_id)
-        self._run.extend([code] * n)
+        self._run.extend([self._run_code(run_id)] * n)
         self._prior.extend(bytes(n))
-        width, near = self.width, self.config.near
         for m in minhashes:
-            if near and len(m) == width:
-                self.store.append(m)
-                self._sig.append(self._signatures)
-                self._signatures += 1
-            else:
-                self._sig.append(-1)
+            self._add_signature(m)
         self.n += n
 
     def add_candidate(self, c: Candidate, prior: bool = False) -> int:
