@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from cleaners import CleanResult, Document, is_failure
+from cleaners import CleanResult, Document, SiteLineStats, is_failure
 from cleaners.dedup import Keys
 from cleaners.sitewide import site_of
 
@@ -226,10 +226,8 @@ class Samples:
                                                            strict=True)]
 
     def smallest(self) -> dict[tuple[str, int], str]:
-        """The smallest spelling per (site, key), as ``SiteLineStats.sample`` keeps it (the definition)."""
-        out: dict[tuple[str, int], str] = {}
+        """The smallest spelling per (site, key), kept by ``SiteLineStats.sample`` (the definition)."""
+        stats = SiteLineStats()
         for site, key, line in self.triples():
-            found = out.get((site, key))
-            if found is None or line < found:
-                out[(site, key)] = line
-        return out
+            stats.sample(site, key, line)
+        return stats.samples
